@@ -1,0 +1,67 @@
+"""MkDocs glue, kept thin: run the lesson scripts (cached), serve their outputs, expand placeholders.
+
+Everything with substance lives in the `lessons` package (lessons.run, lessons.pages);
+this file only connects it to MkDocs' events, so moving to another site generator means
+rewriting these few functions.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File
+
+from lessons.pages import FIGURES_URL, PageError, expand, read_minutes
+from lessons.run import NOTEBOOK_DIR, LessonError, run_lessons
+from lessons.train import QUICK
+
+log = logging.getLogger("mkdocs.lessons")
+DOWNLOADS_URL = "downloads"  # downloads/<script>.py and .ipynb
+NARRATIVE_PAGES = ["index.md", "confident-start.md", "saturated-neurons.md", "healthy-depth.md",
+                   "loss-log.md", "batchnorm.md", "deeper-network.md"]
+
+_results = {}
+_records = {}
+_extra = {}
+
+
+def on_config(config):
+    try:
+        results = run_lessons(quick=QUICK, log=log.info)
+    except LessonError as err:
+        raise PluginError(str(err)) from None
+    _results.clear()
+    _results.update(results)
+    _records.clear()
+    _records.update({slug: result.record for slug, result in results.items()})
+    docs = Path(config["docs_dir"])
+    pages = [(docs / name).read_text() for name in NARRATIVE_PAGES if (docs / name).exists()]
+    _extra["read_minutes"] = read_minutes(pages)
+    return config
+
+
+# Before mkdocs-jupyter's on_files, which turns the notebooks added here into pages.
+@event_priority(50)
+def on_files(files, config):
+    for slug, result in _results.items():
+        for figure in sorted((result.dir / "figures").glob("*.png")):
+            files.append(File.generated(config, f"{FIGURES_URL}/{slug}/{figure.name}", abs_src_path=str(figure)))
+        # The run cache lays out code/<script>.ipynb as the site serves it: a real source
+        # folder, which mkdocs-jupyter needs to render the notebook as a page.
+        page = File(f"{NOTEBOOK_DIR}/{result.notebook.name}", str(result.dir), config["site_dir"], config["use_directory_urls"])
+        files.append(page)
+        # The same notebook and the script as plain downloads, held in memory so that
+        # mkdocs-jupyter leaves them alone.
+        for path in (result.notebook, result.source):
+            files.append(File.generated(config, f"{DOWNLOADS_URL}/{path.name}", content=path.read_bytes()))
+    return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    try:
+        return expand(markdown, _records, page.file.src_uri, _extra)
+    except PageError as err:
+        raise PluginError(str(err)) from None

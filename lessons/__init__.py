@@ -1,0 +1,21 @@
+"""The lesson engine: names → examples → networks → training → diagnostics → figures and numbers.
+
+    lessons.data         names file → vocabulary, context windows, train/val/test split
+    lessons.layers       from-scratch layers with torch.nn's API
+    lessons.model        the lecture's MLP, its initialisations, the deeper tanh stack
+    lessons.train        the one training loop; `python -m lessons.train`
+    lessons.diagnostics  what the histograms measure: saturation, per-layer statistics
+    lessons.record       how a lesson script hands its figures and numbers to the pages
+    lessons.run          run every lesson script once per change (`python -m lessons.run`)
+
+The numbered scripts beside these modules (01_*.py, …) are the lessons themselves.
+"""
+
+import os
+
+import torch
+
+# The lesson's matrices are tiny (32×30 by 30×200), so each step is dominated by
+# per-operation overhead, and a second thread only adds synchronisation: measured on a
+# 2-core machine, one thread ran the training loop about 3× faster than two.
+torch.set_num_threads(int(os.environ.get("LESSONS_THREADS", "1")))

@@ -1,0 +1,115 @@
+"""Stage 1 of the pipeline: a names file becomes training examples.
+
+A name like "emma" becomes five examples of (three previous characters → next one):
+"..." → e, "..e" → m, ".em" → m, "emm" → a, "mma" → ".". The dot (index 0) marks
+both the start and the end of a name, so the vocabulary is 27 symbols: '.' and a–z.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_NAMES = REPO_ROOT / "data" / "names.txt"
+
+VOCAB = "." + "abcdefghijklmnopqrstuvwxyz"
+VOCAB_SIZE = len(VOCAB)  # 27
+STOI = {ch: i for i, ch in enumerate(VOCAB)}
+BLOCK_SIZE = 3  # how many characters of context predict the next one
+SPLIT_SEED = 42  # the lecture's random.seed(42): same shuffle, same split
+
+
+class DataError(ValueError):
+    """A names file we cannot use; the message is one line naming the file and the fix."""
+
+
+def read_names(path: str | Path) -> list[str]:
+    """Read one lowercase a–z name per line; blank lines are skipped."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file (expected a text file with one name per line)")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, not a names file")
+    raw = path.read_bytes()
+    if b"\0" in raw:
+        raise DataError(f"{path}: not a text file (it contains NUL bytes)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise DataError(f"{path}, line {line}: not UTF-8 text (is this really a names file?)") from None
+    names = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        name = line.strip()
+        if not name:
+            continue
+        for ch in name:
+            if ch not in STOI or ch == ".":
+                raise DataError(
+                    f"{path}, line {number}: character {ch!r} is outside a–z "
+                    "(the vocabulary is lowercase a–z, one name per line)"
+                )
+        names.append(name)
+    if not names:
+        raise DataError(f"{path}: holds no names (expected one name per line)")
+    return names
+
+
+def build_windows(words: list[str], block_size: int = BLOCK_SIZE) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every (context of block_size indices → next index) pair of every word."""
+    contexts, targets = [], []
+    for word in words:
+        context = [0] * block_size
+        for ch in word + ".":
+            contexts.append(context)
+            targets.append(STOI[ch])
+            context = context[1:] + [STOI[ch]]
+    return torch.tensor(contexts, dtype=torch.long), torch.tensor(targets, dtype=torch.long)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    path: Path
+    words: tuple[str, ...]  # in shuffled order
+    Xtr: torch.Tensor
+    Ytr: torch.Tensor
+    Xval: torch.Tensor
+    Yval: torch.Tensor
+    Xte: torch.Tensor
+    Yte: torch.Tensor
+
+    def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        return {"train": (self.Xtr, self.Ytr), "val": (self.Xval, self.Yval), "test": (self.Xte, self.Yte)}[name]
+
+
+def load_dataset(path: str | Path | None = None) -> Dataset:
+    """Shuffle the names with the lecture's seed and split them 80/10/10 by name."""
+    path = Path(path) if path is not None else DEFAULT_NAMES
+    resolved = path.resolve()
+    # Cached by content, so a script that trains many nets builds the tensors once.
+    return _load(resolved if resolved.exists() else path, _fingerprint(path))
+
+
+def _fingerprint(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+        return (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        return None
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path, _fingerprint: tuple[int, int] | None) -> Dataset:
+    words = read_names(path)
+    if len(words) < 10:
+        raise DataError(f"{path}: holds {len(words)} names; an 80/10/10 split needs at least 10")
+    random.Random(SPLIT_SEED).shuffle(words)
+    n1, n2 = int(0.8 * len(words)), int(0.9 * len(words))
+    return Dataset(
+        path, tuple(words), *build_windows(words[:n1]), *build_windows(words[n1:n2]), *build_windows(words[n2:])
+    )

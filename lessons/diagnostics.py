@@ -1,0 +1,40 @@
+"""Stage 4 of the pipeline: what the lesson measures inside a network.
+
+Each function turns tensors into the few numbers a histogram is read for, so that a
+figure, a page and a test all quote the same computation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+SATURATED = 0.97  # |tanh| above this: the local derivative 1 - tanh² is below 0.06
+
+
+def uniform_loss(vocab_size: int) -> float:
+    """The loss of a uniform guess over the vocabulary: −ln(1/V)."""
+    return -math.log(1 / vocab_size)
+
+
+def tanh_derivative(x: float | torch.Tensor):
+    """The local derivative of tanh at x: 1 − tanh(x)²."""
+    t = torch.tanh(torch.as_tensor(x, dtype=torch.float64))
+    return 1 - t**2
+
+
+def saturation_share(h: torch.Tensor, threshold: float = SATURATED) -> float:
+    """The share of tanh outputs in the flat tails, where |h| > threshold."""
+    return (h.abs() > threshold).float().mean().item()
+
+
+def dead_units(h: torch.Tensor, threshold: float = 0.99) -> int:
+    """Units saturated for every example of the batch: no example sends them any gradient."""
+    return int((h.abs() > threshold).all(dim=0).sum().item())
+
+
+def smoothed_log10(losses: torch.Tensor, window: int) -> torch.Tensor:
+    """log10 of the loss, averaged over consecutive windows (the lecture's loss plot)."""
+    usable = len(losses) // window * window
+    return losses[:usable].log10().view(-1, window).mean(1)

@@ -1,0 +1,81 @@
+"""Stage 6 of the pipeline: put the lesson scripts' figures and numbers into the pages' Markdown.
+
+A page quotes a run through placeholders, which this module expands:
+
+    {{ 01_confident_start.uniform_loss:.4f }}    a recorded number, with a format spec
+    {{ 04_loss_log.table }}                      a recorded string (e.g. a Markdown table)
+    {{ figure 01_confident_start.hockey_stick }} the figure, with the alt text its script wrote
+    {{ read_minutes }}                           reading time of the narrative pages
+
+An unknown name is an error that names the page and the placeholder, so a page can
+never show a number that no run produced. Nothing here knows about MkDocs.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
+FIGURES_URL = "figures"  # figures/<script>/<name>.png in the built site
+WORDS_PER_MINUTE = 200  # a careful reading pace for technical prose
+
+
+class PageError(ValueError):
+    pass
+
+
+def figure_path(slug: str, name: str) -> str:
+    return f"{FIGURES_URL}/{slug}/{name}.png"
+
+
+def expand(markdown: str, records: dict[str, dict], page: str, extra: dict[str, object] | None = None) -> str:
+    """Replace every placeholder in a page's Markdown; `page` is its path under docs/."""
+    extra = extra or {}
+    to_root = "../" * (len(PurePosixPath(page).parts) - 1)
+
+    def replace(match: re.Match) -> str:
+        text = match.group(1)
+        if text.startswith("figure "):
+            slug, name = _split(text.removeprefix("figure ").strip(), page)
+            alt = _lookup(records, slug, page, text).get("figures", {}).get(name)
+            if alt is None:
+                raise PageError(f"{page}: {{{{ {text} }}}}: {slug} saved no figure named {name!r}")
+            alt = alt.replace("[", "(").replace("]", ")")
+            return f"![{alt}]({to_root}{figure_path(slug, name)})"
+        key, _, spec = text.partition(":")
+        if key in extra:
+            return format(extra[key], spec)
+        slug, name = _split(key, page)
+        numbers = _lookup(records, slug, page, text).get("numbers", {})
+        if name not in numbers:
+            raise PageError(f"{page}: {{{{ {text} }}}}: {slug} recorded no number named {name!r}")
+        try:
+            return format(numbers[name], spec)
+        except ValueError as err:
+            raise PageError(f"{page}: {{{{ {text} }}}}: {err}") from None
+
+    return PLACEHOLDER.sub(replace, markdown)
+
+
+def _split(key: str, page: str) -> tuple[str, str]:
+    slug, dot, name = key.partition(".")
+    if not dot:
+        raise PageError(f"{page}: {{{{ {key} }}}}: expected <script>.<name>")
+    return slug, name
+
+
+def _lookup(records: dict[str, dict], slug: str, page: str, text: str) -> dict:
+    if slug not in records:
+        raise PageError(f"{page}: {{{{ {text} }}}}: no lesson script named {slug!r} (known: {', '.join(records)})")
+    return records[slug]
+
+
+def read_minutes(markdown_pages: list[str]) -> int:
+    """Minutes to read the given pages' prose, figures and code blocks left out."""
+    words = 0
+    for text in markdown_pages:
+        text = re.sub(r"```.*?```", " ", text, flags=re.S)
+        text = PLACEHOLDER.sub(" x ", text)
+        words += len(re.findall(r"[A-Za-z0-9][\w'’.-]*", text))
+    return max(1, round(words / WORDS_PER_MINUTE))

@@ -1,0 +1,89 @@
+"""Stage 5 of the pipeline: how a lesson script hands its figures and numbers to the pages.
+
+A script makes one `Record` and passes every figure and every number a page quotes
+through it. They land in one folder: `figures/<name>.png` and `record.json`, which holds
+the numbers and each figure's alt text. The site's build reads that folder, so no number
+on a page is ever typed by hand.
+
+Where the folder is: $LESSONS_OUT_DIR when the pipeline runs the script (python -m
+lessons.run, or the site's build); otherwise lesson-output/<slug>/ under the repo.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from lessons.data import REPO_ROOT
+
+RECORD_FILE = "record.json"
+
+# One look for every figure: it must read on a light page and on a dark one, so figures
+# keep their own white background; fixed fonts and no timestamps keep the bytes stable.
+plt.rcParams.update(
+    {
+        "figure.dpi": 100,
+        "savefig.dpi": 110,
+        "figure.facecolor": "white",
+        "axes.facecolor": "white",
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.25,
+        "font.size": 10,
+        "axes.titlesize": 11,
+        "legend.frameon": False,
+        "svg.hashsalt": "lessons",
+    }
+)
+
+
+class Record:
+    def __init__(self, slug: str):
+        self.slug = slug
+        default = REPO_ROOT / "lesson-output" / slug
+        self.dir = Path(os.environ.get("LESSONS_OUT_DIR") or default)
+        (self.dir / "figures").mkdir(parents=True, exist_ok=True)
+        self.numbers: dict[str, object] = {}
+        self.figures: dict[str, str] = {}
+
+    def number(self, key: str, value):
+        """Keep a number (or a short string, or a Markdown table) for the page; returns it unchanged."""
+        if hasattr(value, "item"):
+            value = value.item()
+        self.numbers[key] = value
+        self._save()
+        return value
+
+    def figure(self, fig, name: str, alt: str) -> Path:
+        """Save `fig` as figures/<name>.png with its alt text, and show it in a notebook."""
+        path = self.dir / "figures" / f"{name}.png"
+        # No metadata: the same figure gives the same bytes on every run.
+        fig.savefig(path, metadata={"Software": None}, bbox_inches="tight")
+        plt.close(fig)
+        self.figures[name] = alt
+        self._save()
+        if "ipykernel" in sys.modules:
+            _show_in_notebook(path, alt)
+        return path
+
+    def _save(self) -> None:
+        text = json.dumps({"slug": self.slug, "numbers": self.numbers, "figures": self.figures}, indent=1)
+        tmp = self.dir / (RECORD_FILE + ".tmp")
+        tmp.write_text(text + "\n")
+        tmp.replace(self.dir / RECORD_FILE)
+
+
+def _show_in_notebook(path: Path, alt: str) -> None:
+    from IPython.display import display
+
+    data = base64.b64encode(path.read_bytes()).decode()
+    # The HTML form carries the alt text, which a bare image output cannot.
+    markup = f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+    display({"text/html": markup, "image/png": data}, raw=True)

@@ -1,0 +1,167 @@
+"""Run the lesson scripts, each at most once per change of what it depends on.
+
+    python -m lessons.run               # every script, full length
+    python -m lessons.run --quick       # every script, a fiftieth of the steps (tests, CI)
+    python -m lessons.run 01_confident_start --force
+
+A script's result lives in .cache/lessons/<script>-<key>/ (record.json, figures/, and
+code/ with the executed notebook), where the key hashes the
+script, the engine (every other module of this package), the names file, the mode and
+the library versions. A second run with nothing changed executes nothing. Each script
+runs as a notebook in a Jupyter kernel, so one execution yields both its figures and
+numbers (see lessons.record) and the executed notebook that the site renders.
+This module needs no MkDocs: the site's build calls `run_lessons`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from lessons.data import DEFAULT_NAMES, REPO_ROOT
+from lessons.record import RECORD_FILE
+
+LESSONS_DIR = Path(__file__).resolve().parent
+CACHE_DIR = REPO_ROOT / ".cache" / "lessons"
+NOTEBOOK_DIR = "code"  # the executed notebook and a copy of the script, as the site serves them
+ENGINE_FILES = sorted(p for p in LESSONS_DIR.glob("*.py") if not p.name[0].isdigit())
+
+
+class LessonError(RuntimeError):
+    """A lesson script failed; the message names the script and the cell."""
+
+
+@dataclass(frozen=True)
+class LessonResult:
+    slug: str  # the script's name without .py, e.g. "01_confident_start"
+    script: Path
+    dir: Path  # holds notebook.ipynb, record.json and figures/
+    ran: bool  # False when the result came from the cache
+    seconds: float
+
+    @property
+    def record(self) -> dict:
+        return json.loads((self.dir / RECORD_FILE).read_text())
+
+    @property
+    def notebook(self) -> Path:
+        return self.dir / NOTEBOOK_DIR / f"{self.slug}.ipynb"
+
+    @property
+    def source(self) -> Path:
+        return self.dir / NOTEBOOK_DIR / f"{self.slug}.py"
+
+
+def lesson_scripts() -> list[Path]:
+    return sorted(LESSONS_DIR.glob("[0-9][0-9]_*.py"))
+
+
+def cache_key(script: Path, quick: bool, data: Path = DEFAULT_NAMES) -> str:
+    digest = hashlib.sha256()
+    for path in [script, *ENGINE_FILES, data]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    versions = [metadata.version(name) for name in ("torch", "matplotlib")]
+    digest.update(f"quick={quick};{sys.version_info[:2]};{versions}".encode())
+    return digest.hexdigest()[:16]
+
+
+def run_lessons(
+    names: list[str] | None = None, *, quick: bool = False, force: bool = False, cache_dir: Path = CACHE_DIR, log=print
+) -> dict[str, LessonResult]:
+    """Run the scripts whose inputs changed (two at a time: one per core), reuse the rest."""
+    scripts = lesson_scripts()
+    if names:
+        known = {s.stem: s for s in scripts}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise LessonError(f"no lesson script named {unknown[0]!r}; the scripts are: {', '.join(known)}")
+        scripts = [known[n] for n in names]
+
+    results, todo = {}, []
+    for script in scripts:
+        mode = "-quick" if quick else ""
+        out = cache_dir / f"{script.stem}{mode}-{cache_key(script, quick)}"
+        if (out / RECORD_FILE).exists() and not force:
+            results[script.stem] = LessonResult(script.stem, script, out, False, 0.0)
+        else:
+            todo.append((script, out))
+    if todo:
+        log(f"running {len(todo)} lesson script(s){' (quick mode)' if quick else ''}: {', '.join(s.stem for s, _ in todo)}")
+        with ProcessPoolExecutor(max_workers=min(2, len(todo))) as pool:
+            futures = [pool.submit(_execute, script, out, quick) for script, out in todo]
+            for (script, out), future in zip(todo, futures):
+                seconds = future.result()
+                log(f"  {script.stem}: {seconds:.0f} s")
+                results[script.stem] = LessonResult(script.stem, script, out, True, seconds)
+        _prune(cache_dir, {r.dir for r in results.values()})
+    return results
+
+
+def _execute(script: Path, out: Path, quick: bool) -> float:
+    """Execute one script as a notebook; the result folder appears only if it succeeds."""
+    import jupytext
+    import nbformat
+    from jupyter_client import KernelManager
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    start = time.perf_counter()
+    work = out.with_name(out.name + ".partial")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    notebook = jupytext.read(script)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    os.environ.update(LESSONS_OUT_DIR=str(work), LESSONS_QUICK="1" if quick else "0")
+    try:
+        # A local socket file, not TCP: nothing of the kernel's traffic leaves this process tree.
+        with tempfile.TemporaryDirectory() as sockets:
+            kernel = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/kernel")
+            NotebookClient(notebook, km=kernel, timeout=None, resources={"metadata": {"path": str(work)}}).execute()
+    except CellExecutionError as err:
+        shutil.rmtree(work, ignore_errors=True)
+        summary = str(err).strip().splitlines()[-1]
+        raise LessonError(f"{script.relative_to(REPO_ROOT)}: a cell failed: {summary}") from None
+    (work / NOTEBOOK_DIR).mkdir()
+    nbformat.write(notebook, work / NOTEBOOK_DIR / f"{script.stem}.ipynb")
+    shutil.copyfile(script, work / NOTEBOOK_DIR / script.name)
+    shutil.rmtree(out, ignore_errors=True)
+    work.rename(out)
+    return time.perf_counter() - start
+
+
+def _prune(cache_dir: Path, keep: set[Path]) -> None:
+    """Drop results that an edit made stale, so the cache keeps one result per script and mode."""
+    for path in cache_dir.glob("*-*"):
+        slug = path.name.rsplit("-", 1)[0]
+        if path not in keep and any(k.name.rsplit("-", 1)[0] == slug for k in keep):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lessons.run", description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="scripts to run, e.g. 01_confident_start (default: all)")
+    parser.add_argument("--quick", action="store_true", help="a fiftieth of the training steps")
+    parser.add_argument("--force", action="store_true", help="run even if the cache has a result")
+    args = parser.parse_args(argv)
+    try:
+        results = run_lessons(args.names, quick=args.quick, force=args.force)
+    except LessonError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    for result in results.values():
+        print(f"{result.slug}: {'ran' if result.ran else 'cached'} → {result.dir.relative_to(REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
