@@ -14,7 +14,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
-from lessons.pages import FIGURES_URL, PageError, expand, read_minutes
+from lessons.pages import FIGURES_URL, PageError, expand, read_minutes, render_math
 from lessons.run import NOTEBOOK_DIR, LessonError, run_lessons
 from lessons.train import QUICK
 
@@ -65,3 +65,7 @@ def on_page_markdown(markdown, page, config, files):
         return expand(markdown, _records, page.file.src_uri, _extra)
     except PageError as err:
         raise PluginError(str(err)) from None
+
+
+def on_page_content(html, page, config, files):
+    return render_math(html)

@@ -13,8 +13,11 @@ never show a number that no run produced. Nothing here knows about MkDocs.
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import PurePosixPath
+
+from latex2mathml.converter import convert as latex_to_mathml
 
 PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
 FIGURES_URL = "figures"  # figures/<script>/<name>.png in the built site
@@ -79,3 +82,21 @@ def read_minutes(markdown_pages: list[str]) -> int:
         text = PLACEHOLDER.sub(" x ", text)
         words += len(re.findall(r"[A-Za-z0-9][\w'’.-]*", text))
     return max(1, round(words / WORDS_PER_MINUTE))
+
+
+# pymdownx.arithmatex (generic mode) wraps \( … \) in a span and \[ … \] in a div.
+_ARITHMATEX = re.compile(
+    r'<(span|div) class="arithmatex">\s*\\([\(\[])(.*?)\\[\)\]]\s*</\1>', re.S
+)
+
+
+def render_math(page_html: str) -> str:
+    """Typeset the page's TeX as MathML at build time: no script, no font download, no CDN."""
+
+    def replace(match: re.Match) -> str:
+        tex = html.unescape(match.group(3))
+        tex = re.sub(r"\\text\{([^}]*)\}", lambda m: r"\text{" + m.group(1).replace(r"\_", "_") + "}", tex)
+        display = "block" if match.group(2) == "[" else "inline"
+        return latex_to_mathml(tex.strip(), display=display)
+
+    return _ARITHMATEX.sub(replace, page_html)

@@ -34,7 +34,10 @@ from lessons.record import RECORD_FILE
 LESSONS_DIR = Path(__file__).resolve().parent
 CACHE_DIR = REPO_ROOT / ".cache" / "lessons"
 NOTEBOOK_DIR = "code"  # the executed notebook and a copy of the script, as the site serves them
-ENGINE_FILES = sorted(p for p in LESSONS_DIR.glob("*.py") if not p.name[0].isdigit())
+# What a lesson script can import: every module but the ones that only drive the build,
+# so that editing how pages are assembled does not retrain every network.
+BUILD_ONLY = {"run.py", "pages.py", "bench.py"}
+ENGINE_FILES = sorted(p for p in LESSONS_DIR.glob("*.py") if not p.name[0].isdigit() and p.name not in BUILD_ONLY)
 
 
 class LessonError(RuntimeError):
