@@ -59,6 +59,7 @@ def build_mlp(config: InitConfig | str, generator: torch.Generator, n_hidden: in
     """The lecture's MLP, drawing its weights in the lecture's order (C, W1, b1, W2, b2)."""
     if isinstance(config, str):
         config = CONFIGS[config]
+    embedding = Embedding(VOCAB_SIZE, N_EMBD, generator=generator)
     hidden = Linear(
         _FAN_IN,
         n_hidden,
@@ -76,9 +77,7 @@ def build_mlp(config: InitConfig | str, generator: torch.Generator, n_hidden: in
     )
     # A batch of 32 gives noisy statistics: the lecture lets the running estimates move slowly.
     normalise = [BatchNorm1d(n_hidden, momentum=0.001)] if config.batchnorm else []
-    return Sequential(
-        [Embedding(VOCAB_SIZE, N_EMBD, generator=generator), Flatten(), hidden, *normalise, Tanh(), output]
-    )
+    return Sequential([embedding, Flatten(), hidden, *normalise, Tanh(), output])
 
 
 def build_deep_net(

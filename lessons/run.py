@@ -32,7 +32,7 @@ from lessons.data import DEFAULT_NAMES, REPO_ROOT
 from lessons.record import RECORD_FILE
 
 LESSONS_DIR = Path(__file__).resolve().parent
-CACHE_DIR = REPO_ROOT / ".cache" / "lessons"
+CACHE_DIR = Path(os.environ.get("LESSONS_CACHE_DIR") or REPO_ROOT / ".cache" / "lessons")
 NOTEBOOK_DIR = "code"  # the executed notebook and a copy of the script, as the site serves them
 # What a lesson script can import: every module but the ones that only drive the build,
 # so that editing how pages are assembled does not retrain every network.
@@ -132,8 +132,11 @@ def _execute(script: Path, out: Path, quick: bool) -> float:
             NotebookClient(notebook, km=kernel, timeout=None, resources={"metadata": {"path": str(work)}}).execute()
     except CellExecutionError as err:
         shutil.rmtree(work, ignore_errors=True)
-        summary = str(err).strip().splitlines()[-1]
-        raise LessonError(f"{script.relative_to(REPO_ROOT)}: a cell failed: {summary}") from None
+        failed = next(
+            (i for i, cell in enumerate(notebook.cells, 1) if any(o.get("output_type") == "error" for o in cell.get("outputs", []))),
+            "?",
+        )
+        raise LessonError(f"{script.relative_to(REPO_ROOT)}: cell {failed} failed: {err.ename}: {err.evalue}") from None
     (work / NOTEBOOK_DIR).mkdir()
     nbformat.write(notebook, work / NOTEBOOK_DIR / f"{script.stem}.ipynb")
     shutil.copyfile(script, work / NOTEBOOK_DIR / script.name)

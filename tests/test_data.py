@@ -1,0 +1,70 @@
+import pytest
+import torch
+
+from lessons.data import DEFAULT_NAMES, VOCAB, DataError, build_windows, load_dataset, read_names
+
+
+def test_vocabulary_is_dot_and_lowercase_letters():
+    assert VOCAB == ".abcdefghijklmnopqrstuvwxyz" and len(VOCAB) == 27
+
+
+def test_windows_of_one_name():
+    X, Y = build_windows(["emma"])
+    assert X.tolist() == [[0, 0, 0], [0, 0, 5], [0, 5, 13], [5, 13, 13], [13, 13, 1]]
+    assert [VOCAB[i] for i in Y] == ["e", "m", "m", "a", "."]
+
+
+def test_shipped_names_file():
+    names = read_names(DEFAULT_NAMES)
+    assert len(names) == 32952
+    assert names[:3] == ["emma", "olivia", "sophia"]
+
+
+def test_split_is_80_10_10_by_name_and_deterministic(dataset):
+    n = len(dataset.words)
+    n1, n2 = int(0.8 * n), int(0.9 * n)
+    assert len(dataset.Xtr) == sum(len(w) + 1 for w in dataset.words[:n1])
+    assert len(dataset.Xval) == sum(len(w) + 1 for w in dataset.words[n1:n2])
+    assert len(dataset.Xte) == sum(len(w) + 1 for w in dataset.words[n2:])
+    assert dataset.Xtr.shape[1] == 3 and dataset.Xtr.dtype == torch.long
+    from lessons.data import _load
+
+    _load.cache_clear()
+    again = load_dataset()
+    assert again.words == dataset.words and torch.equal(again.Xtr, dataset.Xtr)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "no such file"),
+        (b"", "holds no names"),
+        (b"\n  \n", "holds no names"),
+        (b"anna\nbob\nZoe\n", "line 3: character 'Z' is outside a–z"),
+        (b"anna\nj\xc3\xa9r\xc3\xb4me\n", "line 2: character 'é' is outside a–z"),
+        (b"anna\nbo b\n", "line 2: character ' ' is outside a–z"),
+        (b"\x89PNG\r\n\x1a\n\0\0\0", "not a text file"),
+        (b"anna\n\xff\xfe\n", "line 2: not UTF-8"),
+        (b"anna\nbob\n", "an 80/10/10 split needs at least 10"),
+    ],
+)
+def test_bad_names_files_give_one_line_messages(tmp_path, content, message):
+    path = tmp_path / "names.txt"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(DataError) as err:
+        load_dataset(path)
+    assert message in str(err.value)
+    assert str(path) in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_a_directory_is_not_a_names_file(tmp_path):
+    with pytest.raises(DataError, match="is a directory"):
+        load_dataset(tmp_path)
+
+
+def test_windows_file_endings_and_blank_lines_are_fine(tmp_path):
+    path = tmp_path / "names.txt"
+    path.write_bytes(b"anna\r\n\r\nbob\r\n")
+    assert read_names(path) == ["anna", "bob"]

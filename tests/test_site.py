@@ -1,0 +1,69 @@
+"""The site as the README's first command builds it (in quick mode)."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import yaml
+
+from tests.conftest import REPO, run_python
+
+
+def nav_pages():
+    config = yaml.load((REPO / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)
+
+    def walk(items):
+        for item in items:
+            value = list(item.values())[0] if isinstance(item, dict) else item
+            yield from (walk(value) if isinstance(value, list) else [value])
+
+    return list(walk(config["nav"]))
+
+
+def page_html(site, src):
+    stem = src.removesuffix(".md").removesuffix(".ipynb")
+    return site / ("index.html" if stem == "index" else f"{stem}/index.html")
+
+
+def test_every_page_is_built_with_its_figures(built_site):
+    for src in nav_pages():
+        html = page_html(built_site, src).read_text()
+        assert "{{" not in html, f"{src}: an unexpanded placeholder"
+        for image in re.findall(r'<img[^>]+src="([^"]+\.png)"', html):
+            assert (page_html(built_site, src).parent / image).resolve().exists(), f"{src}: {image} missing"
+
+
+def test_lesson_notebooks_are_pages_with_outputs_and_downloads(built_site):
+    for script in sorted((REPO / "lessons").glob("[0-9][0-9]_*.py")):
+        html = (built_site / "code" / script.stem / "index.html").read_text()
+        assert "data:image/png;base64" in html, f"{script.stem}: the notebook page shows no figure"
+        assert (built_site / "downloads" / f"{script.stem}.py").read_bytes() == script.read_bytes()
+        notebook = json.loads((built_site / "downloads" / f"{script.stem}.ipynb").read_text())
+        assert any(cell.get("outputs") for cell in notebook["cells"]), "the download is the executed notebook"
+
+
+def test_a_second_build_runs_no_lesson_script(built_site, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "LESSONS_QUICK": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "running" not in result.stderr and "lesson script" not in result.stderr
+
+
+def test_a_script_run_by_hand_gives_the_pages_figures_and_numbers(built_site, tmp_path):
+    from lessons.run import run_lessons
+
+    cached = run_lessons(["01_confident_start"], quick=True)["01_confident_start"]
+    result = run_python(
+        "lessons/01_confident_start.py", env={"LESSONS_QUICK": "1", "LESSONS_OUT_DIR": str(tmp_path)}
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads((tmp_path / "record.json").read_text())["numbers"] == cached.record["numbers"]
+    for figure in (cached.dir / "figures").glob("*.png"):
+        assert (tmp_path / "figures" / figure.name).read_bytes() == figure.read_bytes(), figure.name
