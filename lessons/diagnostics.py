@@ -38,3 +38,39 @@ def smoothed_log10(losses: torch.Tensor, window: int) -> torch.Tensor:
     """log10 of the loss, averaged over consecutive windows (the lecture's loss plot)."""
     usable = len(losses) // window * window
     return losses[:usable].log10().view(-1, window).mean(1)
+
+
+def tanh_layer_stats(net, threshold: float = SATURATED) -> list[dict]:
+    """Mean, std and % saturated of every tanh layer's last output (the lecture's forward-pass printout)."""
+    from lessons.layers import Tanh
+
+    rows = []
+    for index, layer in enumerate(net.layers):
+        if isinstance(layer, Tanh):
+            h = layer.out.detach()
+            rows.append(
+                {
+                    "layer": index,
+                    "mean": h.mean().item(),
+                    "std": h.std().item(),
+                    "saturated": saturation_share(h, threshold),
+                }
+            )
+    return rows
+
+
+def tanh_gradient_stats(net) -> list[dict]:
+    """Mean and std of the gradient at every tanh layer's output (needs net.retain_grads and a backward pass)."""
+    from lessons.layers import Tanh
+
+    rows = []
+    for index, layer in enumerate(net.layers):
+        if isinstance(layer, Tanh):
+            g = layer.out.grad
+            rows.append({"layer": index, "mean": g.mean().item(), "std": g.std().item()})
+    return rows
+
+
+def update_to_data_ratio(parameter: torch.Tensor, lr: float) -> float:
+    """log10 of (std of this step's update) / (std of the parameter): about −3 is healthy."""
+    return math.log10((lr * parameter.grad).std().item() / parameter.data.std().item())
