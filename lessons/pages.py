@@ -4,6 +4,7 @@ A page quotes a run through placeholders, which this module expands:
 
     {{ 01_confident_start.uniform_loss:.4f }}    a recorded number, with a format spec
     {{ 04_loss_log.table }}                      a recorded string (e.g. a Markdown table)
+    {{ 03_healthy_depth.act_std.4:.2f }}         item 4 of a recorded list
     {{ figure 01_confident_start.hockey_stick }} the figure, with the alt text its script wrote
     {{ read_minutes }}                           reading time of the narrative pages
 
@@ -50,11 +51,15 @@ def expand(markdown: str, records: dict[str, dict], page: str, extra: dict[str, 
         if key in extra:
             return format(extra[key], spec)
         slug, name = _split(key, page)
-        numbers = _lookup(records, slug, page, text).get("numbers", {})
-        if name not in numbers:
-            raise PageError(f"{page}: {{{{ {text} }}}}: {slug} recorded no number named {name!r}")
+        value = _lookup(records, slug, page, text).get("numbers", {})
+        # name.2 picks item 2 of a recorded list, name.key an entry of a recorded dict
+        for part in name.split("."):
+            try:
+                value = value[int(part)] if isinstance(value, list) else value[part]
+            except (KeyError, IndexError, ValueError, TypeError):
+                raise PageError(f"{page}: {{{{ {text} }}}}: {slug} recorded no number named {name!r}") from None
         try:
-            return format(numbers[name], spec)
+            return format(value, spec)
         except ValueError as err:
             raise PageError(f"{page}: {{{{ {text} }}}}: {err}") from None
 

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -129,7 +130,9 @@ def _execute(script: Path, out: Path, quick: bool) -> float:
         # A local socket file, not TCP: nothing of the kernel's traffic leaves this process tree.
         with tempfile.TemporaryDirectory() as sockets:
             kernel = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/kernel")
-            NotebookClient(notebook, km=kernel, timeout=None, resources={"metadata": {"path": str(work)}}).execute()
+            client = NotebookClient(notebook, km=kernel, timeout=None, resources={"metadata": {"path": str(work)}})
+            # The kernel's own log (not the cells' output, which the notebook keeps) is noise here.
+            client.execute(stderr=subprocess.DEVNULL)
     except CellExecutionError as err:
         shutil.rmtree(work, ignore_errors=True)
         failed = next(

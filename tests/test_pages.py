@@ -4,7 +4,7 @@ from lessons.pages import PageError, expand, read_minutes, render_math
 
 RECORDS = {
     "01_demo": {
-        "numbers": {"loss": 3.29583, "count": 32952, "table": "| a |\n| - |"},
+        "numbers": {"stds": [0.5, 0.25], "by_gain": {"high": 0.9}, "loss": 3.29583, "count": 32952, "table": "| a |\n| - |"},
         "figures": {"curve": "The loss falls [steeply]."},
     }
 }
@@ -13,6 +13,12 @@ RECORDS = {
 def test_numbers_are_formatted_from_the_record():
     text = "loss {{ 01_demo.loss:.2f }}, {{ 01_demo.count:, }} names\n{{ 01_demo.table }}"
     assert expand(text, RECORDS, "page.md") == "loss 3.30, 32,952 names\n| a |\n| - |"
+
+
+def test_items_of_recorded_lists_and_dicts():
+    assert expand("{{ 01_demo.stds.1:.2f }} {{ 01_demo.by_gain.high }}", RECORDS, "page.md") == "0.25 0.9"
+    with pytest.raises(PageError, match="no number named 'stds.7'"):
+        expand("{{ 01_demo.stds.7 }}", RECORDS, "page.md")
 
 
 def test_figures_get_their_alt_text_and_a_path_relative_to_the_page():

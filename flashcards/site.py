@@ -1,0 +1,75 @@
+"""The site's Flashcards page, generated from the deck at build time.
+
+`pages()` returns the page and its two assets, keyed by their path in the built site;
+the MkDocs hook adds them as generated files. Every card is written into the page's
+HTML, front and back as Markdown inside `<div markdown>` blocks, so the math is typeset
+at build time like the lesson's, and without JavaScript the page is simply a list of
+cards with their answers. flashcards.js then turns the list into a deck: one card at a
+time, flip, previous and next, shuffle, a progress count.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flashcards.deck import DECK_PATH, Card, load_deck
+
+ASSETS = Path(__file__).with_name("assets")
+PAGE = "flashcards.md"
+SCRIPT = "assets/flashcards.js"  # paths in the built site: mkdocs.yml's extra_javascript
+STYLES = "assets/flashcards.css"  # and extra_css name them
+
+INTRO = """\
+# Flashcards
+
+These {count} cards hold what this lesson wants you to remember, in the order of its
+[learning objectives](index.md#objectives). Read the question, answer it in your head, then
+flip the card. Each answer links back to the lesson section that teaches it.
+
+**Keys:** <kbd>Space</kbd> or <kbd>Enter</kbd> flips the card, <kbd>←</kbd> and <kbd>→</kbd>
+move to the previous and next card.
+
+!!! tip "Review them over days"
+    Cards stick when you review them just before you would forget them. The same deck runs in a
+    terminal with FSRS scheduling, `python -m flashcards review`, and goes to Anki with
+    `python -m flashcards export --anki deep-nets.apkg`. Importing a newer export into Anki
+    updates the cards you have instead of adding copies.
+
+"""
+
+
+def pages(deck_path: Path = DECK_PATH) -> dict[str, str]:
+    """{path in the site: content} for the Flashcards page and its script and styles."""
+    return {
+        PAGE: page_markdown(load_deck(deck_path)),
+        SCRIPT: (ASSETS / "flashcards.js").read_text(encoding="utf-8"),
+        STYLES: (ASSETS / "flashcards.css").read_text(encoding="utf-8"),
+    }
+
+
+def page_markdown(cards: list[Card]) -> str:
+    blocks = [INTRO.format(count=len(cards)), '<div class="flashcards" role="list" markdown>\n']
+    blocks += [card_markdown(card, number) for number, card in enumerate(cards, 1)]
+    blocks.append("</div>\n")
+    return "\n".join(blocks)
+
+
+def card_markdown(card: Card, number: int) -> str:
+    # Blank lines around each Markdown body: md_in_html parses a block's content only then.
+    return f"""\
+<div class="flashcard" id="card-{card.id}" role="listitem" markdown>
+<p class="flashcard-meta">Card {number} · objective {card.objective}</p>
+<div class="flashcard-front" markdown>
+
+{card.front.strip()}
+
+</div>
+<div class="flashcard-back" markdown>
+
+{card.back.strip()}
+
+[Lesson section]({card.link}){{ .flashcard-link }}
+
+</div>
+</div>
+"""

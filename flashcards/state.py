@@ -1,0 +1,130 @@
+"""A learner's review state: one JSON file, outside the deck, rewritten atomically.
+
+    {"schema_version": 1,
+     "cards":   {"c001": <fsrs.Card.to_dict()>, ...},
+     "reviews": [{"card": "c001", "rating": 3, "at": "2025-01-15T12:00:00+00:00"}, ...]}
+
+`cards` is all FSRS needs to schedule; `reviews` is the full history, kept so that FSRS's
+optimiser could one day fit parameters to this learner. Cards are keyed by the deck's
+stable ids, so editing a card's text keeps its history.
+
+The file lives in the user's data directory unless FLASHCARDS_STATE or --state says
+otherwise. A corrupt file is never overwritten: it is renamed to
+`<name>.corrupt-<timestamp>` and the learner starts afresh, told where the old file went
+(a review tool that refuses to run until someone repairs JSON by hand helps no one, and
+the renamed file keeps everything for whoever wants to).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import platformdirs
+from fsrs import Card as FsrsCard
+
+SCHEMA_VERSION = 1
+STATE_ENV = "FLASHCARDS_STATE"
+APP_NAME = "deep-nets-wont-train"
+
+
+class StateError(Exception):
+    """The state file cannot be used and was left as it is (e.g. written by a newer version)."""
+
+
+class CorruptState(Exception):
+    pass
+
+
+@dataclass
+class ReviewState:
+    cards: dict[str, FsrsCard] = field(default_factory=dict)
+    reviews: list[dict] = field(default_factory=list)
+
+
+def default_state_path() -> Path:
+    override = os.environ.get(STATE_ENV)
+    return Path(override) if override else platformdirs.user_data_path(APP_NAME) / "flashcards-review.json"
+
+
+def load_state(path: Path, now: datetime) -> tuple[ReviewState, str | None]:
+    """The learner's state (empty if there is none yet), and a message if a corrupt file was set aside."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return ReviewState(), None
+    except OSError as err:
+        raise StateError(f"cannot read the review state {path}: {err}") from None
+    try:
+        return _parse(raw), None
+    except CorruptState as err:
+        aside = _move_aside(path, now)
+        return ReviewState(), f"review state {path} is corrupt ({err}); moved it to {aside.name} and starting afresh"
+
+
+def save_state(path: Path, state: ReviewState) -> None:
+    """Write the whole state to a temporary file, then rename it over the old one.
+
+    os.replace is atomic, so a crash or Ctrl-C leaves either the old file or the new one,
+    never half of one.
+    """
+    data = {
+        "schema_version": SCHEMA_VERSION,
+        "cards": {card_id: card.to_dict() for card_id, card in sorted(state.cards.items())},
+        "reviews": state.reviews,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
+                                     suffix=".tmp", delete=False) as temporary:
+        json.dump(data, temporary, indent=1)
+        temporary.flush()
+        os.fsync(temporary.fileno())
+    try:
+        os.replace(temporary.name, path)
+    except OSError:
+        os.unlink(temporary.name)
+        raise
+
+
+def _parse(raw: bytes) -> ReviewState:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise CorruptState("not UTF-8 text") from None
+    except json.JSONDecodeError as err:
+        raise CorruptState(f"not JSON: {err}") from None
+    if not isinstance(data, dict) or "schema_version" not in data:
+        raise CorruptState("no schema_version")
+    version = data["schema_version"]
+    if type(version) is int and version > SCHEMA_VERSION:
+        raise StateError(f"the review state was written by a newer version of flashcards (schema {version}, "
+                         f"this one reads {SCHEMA_VERSION}): update this project to keep reviewing")
+    if version != SCHEMA_VERSION:
+        raise CorruptState(f"unknown schema_version {version!r}")
+    cards, reviews = data.get("cards"), data.get("reviews")
+    if not isinstance(cards, dict) or not isinstance(reviews, list):
+        raise CorruptState("expected 'cards' to be an object and 'reviews' a list")
+    state = ReviewState(reviews=reviews)
+    for card_id, card in cards.items():
+        try:
+            state.cards[card_id] = FsrsCard.from_dict(card)
+        except (KeyError, TypeError, ValueError) as err:
+            raise CorruptState(f"card {card_id}: {type(err).__name__}: {err}") from None
+        if state.cards[card_id].due.tzinfo is None:  # FSRS compares it with an aware clock
+            raise CorruptState(f"card {card_id}: its due date has no time zone")
+    return state
+
+
+def _move_aside(path: Path, now: datetime) -> Path:
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    number = 1
+    while aside.exists():  # never overwrite an earlier corrupt copy either
+        number += 1
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{number}")
+    os.replace(path, aside)
+    return aside

@@ -1,0 +1,352 @@
+# %% [markdown]
+# # BatchNorm
+#
+# The code behind the page of the same name. BatchNorm is built from scratch in
+# `lessons.layers.BatchNorm1d` (and checked against `torch.nn.BatchNorm1d` by the tests);
+# here we train the lecture's MLP with it, look inside, and measure its two caveats.
+# Run it as a script (`python lessons/05_batchnorm.py`) or open it as a notebook.
+
+# %%
+import copy
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+
+from lessons.data import load_dataset
+from lessons.diagnostics import tanh_layer_stats
+from lessons.layers import BatchNorm1d, LayerNorm, Sequential, fold_batchnorm
+from lessons.model import build_deep_net, build_mlp
+from lessons.record import Record
+from lessons.train import BATCH_SIZE, lesson_steps, split_loss, train_config
+
+record = Record("05_batchnorm")
+data = load_dataset()
+
+# %% [markdown]
+# ## Two nets to compare
+#
+# The `kaiming` MLP and the `batchnorm` MLP (the same, with BatchNorm between the hidden
+# linear layer and its tanh, and no hidden bias), trained with the same seed and the same
+# minibatches. Half the loss log's length keeps this page's build short.
+
+# %%
+steps = record.number("steps", lesson_steps(100_000))
+nets = {}
+for name in ("kaiming", "batchnorm"):
+    nets[name], run = train_config(name, data, steps)
+    train_loss = record.number(f"{name}_train_loss", split_loss(nets[name], data, "train"))
+    val_loss = record.number(f"{name}_val_loss", split_loss(nets[name], data, "val"))
+    record.number(f"{name}_gap", val_loss - train_loss)
+    print(f"{name:10s} train {train_loss:.4f}   val {val_loss:.4f}   gap {val_loss - train_loss:.4f}   ({run.seconds:.0f} s)")
+
+net = nets["batchnorm"]  # in eval mode its BatchNorm uses the running estimates
+embedding, flatten, hidden, norm, tanh, output = net.layers
+# Experiments that run the net in training mode use this copy, because every training-mode
+# forward pass moves the running estimates, and the real net's must stay as training left them.
+probe = copy.deepcopy(net).train()
+
+# %% [markdown]
+# ## What BatchNorm does
+#
+# One training batch of 32 examples, at the 200 hidden pre-activations: as the linear
+# layer makes them, after normalising each unit over the batch, and after the learned
+# scale (gamma) and shift (beta).
+
+# %%
+g = torch.Generator().manual_seed(1)
+batch = torch.randint(0, len(data.Xtr), (BATCH_SIZE,), generator=g)
+Xb, Yb = data.Xtr[batch], data.Ytr[batch]
+with torch.no_grad():
+    probe(Xb)
+    before = probe.layers[2].out
+    normalised = (before - before.mean(0)) / torch.sqrt(before.var(0, unbiased=False) + norm.eps)
+    after = probe.layers[3].out
+
+for label, z in (("before", before), ("normalised", normalised), ("after", after)):
+    means, stds = z.mean(0), z.std(0, unbiased=False)
+    record.number(f"{label}_mean_min", means.min())
+    record.number(f"{label}_mean_max", means.max())
+    record.number(f"{label}_std_min", stds.min())
+    record.number(f"{label}_std_max", stds.max())
+    print(f"{label:10s} unit means {means.min():+.3f} … {means.max():+.3f}   unit stds {stds.min():.3f} … {stds.max():.3f}")
+record.number("gamma_min", norm.gamma.min())
+record.number("gamma_max", norm.gamma.max())
+record.number("beta_min", norm.beta.min())
+record.number("beta_max", norm.beta.max())
+
+# %%
+units = torch.arange(12)
+jitter = (torch.rand((BATCH_SIZE,), generator=g) - 0.5) * 0.5
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.6), sharey=True)
+titles = ("pre-activations xW", "normalised over the batch", "× gamma + beta (fed to tanh)")
+for ax, z, title in zip(axes, (before, normalised, after), titles):
+    for unit in units:
+        ax.scatter(unit + jitter, z[:, unit], s=6, alpha=0.6, color="#2471a3")
+        ax.plot([unit - 0.3, unit + 0.3], [z[:, unit].mean()] * 2, color="#c0392b", linewidth=1.5)
+    ax.set_title(title)
+    ax.set_xlabel("hidden unit")
+    ax.set_xticks(units)
+axes[0].set_ylabel("value, one dot per example")
+fig.tight_layout()
+record.figure(
+    fig,
+    "pre_activations",
+    alt=(
+        "Three strip plots of the first 12 hidden units of the trained BatchNorm MLP over one batch of 32 "
+        "examples, with each unit's batch mean as a red bar. Before BatchNorm the units sit at different "
+        f"centres ({record.numbers['before_mean_min']:+.1f} to {record.numbers['before_mean_max']:+.1f}) with "
+        f"different spreads; normalised, every unit has mean 0 and std 1; after the learned gamma and beta "
+        f"each unit has its own centre and width again, chosen by training."
+    ),
+)
+
+# %% [markdown]
+# ## Caveat 1: an example's output depends on its batchmates
+#
+# Put the same example into many random training batches and run the net as training
+# does. The batch statistics change with the batchmates, so the example's loss changes too.
+
+# %%
+@torch.no_grad()
+def loss_in_batches(model, x, y, batch_size, count, seed=2):
+    """The loss of example (x, y) as the first member of `count` random batches of `batch_size`."""
+    g = torch.Generator().manual_seed(seed)
+    losses = torch.empty(count)
+    for i in range(count):
+        mates = torch.randint(0, len(data.Xtr), (batch_size - 1,), generator=g)
+        logits = model(torch.cat([x[None], data.Xtr[mates]]))
+        losses[i] = F.cross_entropy(logits[:1], y[None])
+    return losses
+
+
+x0, y0 = Xb[0], Yb[0]
+with torch.no_grad():
+    eval_loss_x0 = record.number("example_eval_loss", F.cross_entropy(net.eval()(x0[None]), y0[None]))
+coupled = loss_in_batches(probe, x0, y0, BATCH_SIZE, 1000)
+record.number("example_loss_std", coupled.std())
+record.number("example_loss_min", coupled.min())
+record.number("example_loss_max", coupled.max())
+print(f"one example in 1000 batches of 32: loss {coupled.min():.3f} … {coupled.max():.3f} (std {coupled.std():.3f}); "
+      f"eval mode gives {eval_loss_x0:.3f}")
+
+batch_sizes = [4, 8, 16, 32, 64, 128, 256]
+spread = {b: loss_in_batches(probe, x0, y0, b, 300).std().item() for b in batch_sizes}
+for b in batch_sizes:
+    print(f"batch of {b:3d}: loss std {spread[b]:.4f}")
+record.number("spread_ratio_8_to_128", spread[8] / spread[128])
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+axes[0].hist(coupled, bins=40, color="#2471a3", alpha=0.85)
+axes[0].axvline(eval_loss_x0, color="#c0392b", linestyle="--", label=f"eval mode: {eval_loss_x0:.3f}")
+axes[0].set_xlabel("loss of one example")
+axes[0].set_ylabel("batches (of 1000)")
+axes[0].set_title("the same example in 1000 batches of 32")
+axes[0].legend()
+axes[1].loglog(batch_sizes, [spread[b] for b in batch_sizes], "o-", color="#2471a3", label="measured")
+guide = [spread[32] * (32 / b) ** 0.5 for b in batch_sizes]
+axes[1].loglog(batch_sizes, guide, ":", color="gray", label="∝ 1/√batch size")
+axes[1].set_xlabel("batch size")
+axes[1].set_ylabel("std of that example's loss")
+axes[1].set_title("the jitter shrinks with the batch")
+axes[1].legend()
+fig.tight_layout()
+record.figure(
+    fig,
+    "coupling",
+    alt=(
+        f"Left: histogram of one training example's loss in 1000 random batches of 32, spread from "
+        f"{coupled.min():.2f} to {coupled.max():.2f} (std {coupled.std():.3f}) around the eval-mode loss of "
+        f"{eval_loss_x0:.3f}. Right: the std of that loss against batch size on log axes, falling from "
+        f"{spread[4]:.3f} at 4 to {spread[256]:.3f} at 256, close to a 1/sqrt(batch size) line."
+    ),
+)
+
+# %% [markdown]
+# A batch of one cannot be normalised: its mean is the example itself, so every feature
+# would become 0 and the output would be beta whatever the input. Ours refuses, as PyTorch's does.
+
+# %%
+messages = {}
+for label, layer in (("ours", BatchNorm1d(200)), ("torch", torch.nn.BatchNorm1d(200))):
+    try:
+        layer(torch.randn(1, 200))
+    except ValueError as err:
+        messages[label] = str(err)
+    print(f"{label}: ValueError: {messages[label]}")
+record.number("batch_of_one_error", messages["ours"])
+record.number("batch_of_one_error_torch", messages["torch"])
+
+# %% [markdown]
+# ## Caveat 2: training and inference differ
+#
+# In eval mode BatchNorm uses running estimates of each unit's mean and variance, kept
+# during training. Compare them with a calibration pass: the exact statistics of the
+# whole training set, through the trained net.
+
+# %%
+with torch.no_grad():
+    z = hidden(flatten(embedding(data.Xtr)))
+    calibrated_mean, calibrated_var = z.mean(0), z.var(0)
+calibrated = copy.deepcopy(net)
+calibrated.layers[3].running_mean, calibrated.layers[3].running_var = calibrated_mean, calibrated_var
+record.number("running_mean_max_diff", (norm.running_mean - calibrated_mean).abs().max())
+record.number("running_std_max_rel_diff", ((norm.running_var / calibrated_var).sqrt() - 1).abs().max())
+record.number("running_val_loss", split_loss(net, data, "val"))
+record.number("calibrated_val_loss", split_loss(calibrated, data, "val"))
+print(f"running vs calibrated: mean differs by at most {record.numbers['running_mean_max_diff']:.3f} "
+      f"(unit means span {calibrated_mean.min():.2f} … {calibrated_mean.max():.2f}); "
+      f"std by at most {record.numbers['running_std_max_rel_diff']:.1%}")
+print(f"val loss with running estimates {record.numbers['running_val_loss']:.4f}, "
+      f"with calibrated statistics {record.numbers['calibrated_val_loss']:.4f}")
+
+# %% [markdown]
+# The classic bug: evaluating without switching to eval mode. The validation set is then
+# normalised with the statistics of whatever chunk it is fed in. An evaluation loop walks
+# the split in order, so a chunk holds the consecutive windows of a few names.
+
+# %%
+@torch.no_grad()
+def val_loss_in_training_mode(chunk):
+    X, Y = data.Xval, data.Yval
+    total = 0.0
+    usable = len(X) // chunk * chunk  # equal chunks; the few left over are dropped
+    for start in range(0, usable, chunk):
+        total += F.cross_entropy(probe(X[start : start + chunk]), Y[start : start + chunk], reduction="sum").item()
+    return total / usable
+
+
+eval_val = record.numbers["running_val_loss"]
+chunks = [2, 4, 8, 32, 128, 1024, len(data.Xval)]
+forgot = {c: val_loss_in_training_mode(c) for c in chunks}
+for c in chunks:
+    print(f"training mode, chunks of {c:5d}: val loss {forgot[c]:.4f}   (+{forgot[c] - eval_val:.4f} over eval mode)")
+record.number("forgot_eval_32", forgot[32])
+record.number("forgot_eval_2", forgot[2])
+record.number("forgot_eval_whole", forgot[len(data.Xval)])
+record.number("val_examples", len(data.Xval))
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 3.4))
+ax.semilogx(chunks, [forgot[c] for c in chunks], "o-", color="#c0392b", label="training mode (eval mode forgotten)")
+ax.axhline(eval_val, color="#2471a3", linestyle="--", label=f"eval mode, running estimates: {eval_val:.3f}")
+ax.set_xlabel("examples per evaluation chunk, in the split's order")
+ax.set_ylabel("validation loss")
+ax.legend()
+fig.tight_layout()
+record.figure(
+    fig,
+    "forgot_eval_mode",
+    alt=(
+        f"Validation loss of the trained BatchNorm MLP evaluated in training mode, against the chunk size, on a "
+        f"log axis. In chunks of 2 it is {forgot[2]:.2f}, in chunks of 32 {forgot[32]:.3f}, and with the whole "
+        f"split as one chunk {forgot[len(data.Xval)]:.3f}; in eval mode it is {eval_val:.3f} (dashed line)."
+    ),
+)
+
+# %% [markdown]
+# ## A bias before BatchNorm is dead weight
+#
+# Give the hidden linear layer a bias again, and run one training batch. BatchNorm
+# subtracts each unit's batch mean, which removes any constant added before it.
+
+# %%
+biased = copy.deepcopy(probe)
+biased.layers[2].bias = torch.randn(200, generator=g).requires_grad_(True)
+out_without = probe(Xb)
+out_with = biased(Xb)
+F.cross_entropy(out_with, Yb).backward()
+record.number("bias_output_change", (out_with - out_without).abs().max())
+record.number("bias_grad_max", biased.layers[2].bias.grad.abs().max())
+record.number("weight_grad_mean", biased.layers[2].weight.grad.abs().mean())
+print(f"adding a N(0,1) bias changes the logits by at most {record.numbers['bias_output_change']:.1e}")
+print(f"its gradient is at most {record.numbers['bias_grad_max']:.1e}; "
+      f"the weights' gradients average {record.numbers['weight_grad_mean']:.1e}")
+
+# %% [markdown]
+# ## Folding BatchNorm away at inference
+#
+# In eval mode BatchNorm is a fixed scale and shift per unit, so it can be multiplied
+# into the linear layer before it: one layer instead of two, same outputs.
+
+# %%
+folded = Sequential([embedding, flatten, fold_batchnorm(hidden, norm), tanh, output])
+with torch.no_grad():
+    net.eval()
+    logits_bn, logits_folded = net(data.Xval), folded(data.Xval)
+record.number("fold_max_diff", (logits_bn - logits_folded).abs().max())
+record.number("folded_val_loss", F.cross_entropy(logits_folded, data.Yval))
+print(f"max |logit difference| over {len(data.Xval):,} val examples: {record.numbers['fold_max_diff']:.1e}; "
+      f"val loss {record.numbers['running_val_loss']:.6f} vs folded {record.numbers['folded_val_loss']:.6f}")
+
+# %% [markdown]
+# ## Why normalisation is in every modern network
+#
+# LayerNorm normalises each example over its own features instead of each feature over
+# the batch. Swap it in for BatchNorm and repeat caveat 1's experiment: the example's
+# output no longer depends on its batchmates (an untrained net is enough to show it;
+# the independence is structural).
+
+# %%
+def swap_in_layernorm(model):
+    """The same layers, with every BatchNorm1d replaced by a LayerNorm over the same features."""
+    return Sequential([LayerNorm(layer.gamma.numel()) if isinstance(layer, BatchNorm1d) else layer for layer in model.layers])
+
+
+layernorm_net = swap_in_layernorm(build_mlp("batchnorm", torch.Generator().manual_seed(3)))
+decoupled = loss_in_batches(layernorm_net, x0, y0, BATCH_SIZE, 1000)
+record.number("layernorm_loss_spread", decoupled.max() - decoupled.min())
+print(f"LayerNorm: the example's loss over 1000 batches spans {decoupled.max() - decoupled.min():.1e}")
+
+# %% [markdown]
+# Both kinds of normalisation keep activations in range whatever the weights' scale.
+# The deep net of the next page (5 tanh layers of 100 units) at initialisation, with
+# weights gain/sqrt(fan_in), on one real batch: the std of each tanh layer's output.
+
+# %%
+gains = [0.5, 1.0, 5 / 3, 3.0]
+gain_labels = ["0.5", "1", "5/3", "3"]
+depth_batch = data.Xtr[torch.randint(0, len(data.Xtr), (500,), generator=g)]
+depth_std, depth_saturated = {}, {}
+for kind in ("none", "BatchNorm", "LayerNorm"):
+    for gain in gains:
+        deep = build_deep_net(torch.Generator().manual_seed(4), gain=gain, batchnorm=kind != "none")
+        if kind == "LayerNorm":
+            deep = swap_in_layernorm(deep)
+        with torch.no_grad():
+            deep(depth_batch)
+        stats = tanh_layer_stats(deep)
+        depth_std[kind, gain] = [row["std"] for row in stats]
+        depth_saturated[kind, gain] = stats[-1]["saturated"]
+        print(f"{kind:9s} gain {gain:.2f}: layer std " + "  ".join(f"{s:.3f}" for s in depth_std[kind, gain])
+              + f"   last layer {stats[-1]['saturated']:.1%} saturated")
+for kind in ("none", "BatchNorm", "LayerNorm"):
+    last = [depth_std[kind, gain][-1] for gain in gains]
+    record.number(f"depth_last_std_min_{kind}", min(last))
+    record.number(f"depth_last_std_max_{kind}", max(last))
+    record.number(f"depth_last_saturated_max_{kind}", max(depth_saturated[kind, gain] for gain in gains))
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), sharey=True)
+colors = ["#7fb3d5", "#2471a3", "#1e8449", "#c0392b"]
+for ax, kind in zip(axes, ("none", "BatchNorm", "LayerNorm")):
+    for gain, label, color in zip(gains, gain_labels, colors):
+        ax.plot(range(1, 6), depth_std[kind, gain], "o-", color=color, label=f"gain {label}")
+    ax.set_title("no normalisation" if kind == "none" else f"{kind} (the four gains coincide)")
+    ax.set_xlabel("tanh layer")
+    ax.set_xticks(range(1, 6))
+axes[0].set_ylabel("std of the layer's output")
+axes[0].legend()
+fig.tight_layout()
+record.figure(
+    fig,
+    "depth_by_gain",
+    alt=(
+        "Std of each of the 5 tanh layers' outputs at initialisation, for weight gains 0.5, 1, 5/3 and 3, "
+        "in three panels. Without normalisation the last layer's std ranges from "
+        f"{record.numbers['depth_last_std_min_none']:.2f} to {record.numbers['depth_last_std_max_none']:.2f} "
+        "depending on the gain; with BatchNorm or LayerNorm every gain gives the same curve, at about "
+        f"{record.numbers['depth_last_std_max_BatchNorm']:.2f}."
+    ),
+)

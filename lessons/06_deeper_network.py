@@ -1,0 +1,370 @@
+# %% [markdown]
+# # Diagnosing a deeper network
+#
+# The code behind the page of the same name. The lecture's deeper net (5 hidden tanh
+# layers of 100 units, built from `lessons.layers` by `build_deep_net`) is trained twice,
+# without and with BatchNorm, while a watcher collects the standard diagnostics: what
+# each layer outputs, the gradients flowing back, and how big each update is compared
+# with the weight it changes. Run it as a script (`python lessons/06_deeper_network.py`)
+# or open it as a notebook.
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+
+from lessons.data import load_dataset
+from lessons.diagnostics import (
+    SATURATED,
+    saturation_share,
+    smoothed_log10,
+    tanh_gradient_stats,
+    tanh_layer_stats,
+    update_to_data_ratio,
+)
+from lessons.layers import Linear, Tanh
+from lessons.model import DEFAULT_SEED, build_deep_net
+from lessons.record import Record
+from lessons.train import FULL_STEPS, learning_rate, lesson_steps, split_loss, train
+
+record = Record("06_deeper_network")
+data = load_dataset()
+steps = record.number("steps", lesson_steps(FULL_STEPS))
+snapshot = record.number("snapshot_step", lesson_steps(1_000))  # when the histograms are taken, as in the lecture
+NETS = {"plain": "no BatchNorm", "batchnorm": "with BatchNorm"}
+COLORS = ["#1b4f72", "#2e86c1", "#17a589", "#d4ac0d", "#ca6f1e", "#922b21"]
+
+
+# %% [markdown]
+# ## A watcher for the training loop
+#
+# `train` calls `observe(step, net, lr)` after every update. The watcher keeps: the
+# per-layer statistics at the first step; one full snapshot (activations, their
+# gradients, the weights' gradients) at step `snapshot`; each weight's update:data ratio
+# (every step until the snapshot, then every `stride` steps); and, per tanh layer,
+# a histogram of |output| for each slice of training.
+
+# %%
+class Watcher:
+    BINS = 50  # bins of |tanh output| over [0, 1]
+    COLUMNS = 400  # slices of training in the histogram over time
+
+    def __init__(self, net, steps, snapshot):
+        self.weights = [layer.weight for layer in net.layers if isinstance(layer, Linear)]
+        self.tanhs = [layer for layer in net.layers if isinstance(layer, Tanh)]
+        self.snapshot = snapshot
+        self.stride = max(steps // 2000, 1)
+        self.column_width = max(steps // self.COLUMNS, 1)
+        self.every = max(self.column_width // 25, 1)  # 25 sampled batches per slice are plenty
+        columns = steps // self.column_width
+        self.over_time = torch.zeros(len(self.tanhs), self.BINS, columns)
+        self.saturated = torch.zeros(len(self.tanhs), columns)
+        self.samples = torch.zeros(columns)
+        self.ratio_steps, self.ratios = [], []
+
+    def __call__(self, step, net, lr):
+        if step == 0:
+            self.initial = tanh_layer_stats(net)
+        if step == self.snapshot - 1:
+            net.retain_grads = True  # the next step keeps the gradient at every layer's output
+        if step == self.snapshot:
+            net.retain_grads = False
+            self.activations = [t.out.detach().clone() for t in self.tanhs]
+            self.activation_stats = tanh_layer_stats(net)
+            self.gradients = [t.out.grad.clone() for t in self.tanhs]
+            self.gradient_stats = tanh_gradient_stats(net)
+            self.weight_grads = [w.grad.clone() for w in self.weights]
+            self.weight_values = [w.detach().clone() for w in self.weights]
+        if step < self.snapshot or step % self.stride == 0:
+            self.ratio_steps.append(step)
+            self.ratios.append([update_to_data_ratio(w, lr) for w in self.weights])
+        column = step // self.column_width
+        if step % self.every == 0 and column < len(self.samples):
+            self.samples[column] += 1
+            for i, tanh in enumerate(self.tanhs):
+                h = tanh.out.detach().abs()
+                self.over_time[i, :, column] += torch.histc(h, bins=self.BINS, min=0, max=1)
+                self.saturated[i, column] += saturation_share(h)
+
+
+# %% [markdown]
+# ## Train both nets
+#
+# Same seed, same minibatches, the lecture's schedule (learning rate 0.1, then 0.01).
+# The output layer starts less confident in both: its weights (or its BatchNorm's
+# gamma) are scaled by 0.1.
+
+# %%
+nets, watchers, results = {}, {}, []
+for name, label in NETS.items():
+    generator = torch.Generator().manual_seed(DEFAULT_SEED)
+    nets[name] = build_deep_net(generator, batchnorm=name == "batchnorm")
+    watchers[name] = Watcher(nets[name], steps, snapshot)
+    run = train(nets[name], data, steps, generator, observe=watchers[name], progress=label)
+    params = sum(p.numel() for p in nets[name].parameters())
+    train_loss = record.number(f"{name}_train_loss", split_loss(nets[name], data, "train"))
+    val_loss = record.number(f"{name}_val_loss", split_loss(nets[name], data, "val"))
+    record.number(f"{name}_params", params)
+    results.append(f"| {label} | {params:,} | {run.initial_loss:.3f} | {train_loss:.4f} | {val_loss:.4f} |")
+    print(f"{label}: {params:,} parameters, first loss {run.initial_loss:.3f}, "
+          f"train {train_loss:.4f}, val {val_loss:.4f} ({run.seconds:.0f} s)")
+
+# %% [markdown]
+# ## Activations
+#
+# The output of every tanh layer at step `snapshot`: its distribution, mean, std, and
+# share of saturated units (|h| > 0.97).
+
+# %%
+def layer_histograms(ax, tensors, labels, bins=50, value_range=None):
+    for i, (t, label) in enumerate(zip(tensors, labels)):
+        low, high = value_range or (t.min().item(), t.max().item())
+        counts, edges = torch.histogram(t.flatten().double(), bins=bins, range=(low, high), density=True)
+        ax.plot((edges[:-1] + edges[1:]) / 2, counts, color=COLORS[i], label=label)
+    ax.legend(fontsize=8)
+
+
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
+for ax, (name, label) in zip(axes, NETS.items()):
+    w = watchers[name]
+    labels = [f"layer {i + 1}: mean {s['mean']:+.2f}, std {s['std']:.2f}, saturated {s['saturated']:.1%}"
+              for i, s in enumerate(w.activation_stats)]
+    layer_histograms(ax, w.activations, labels, value_range=(-1, 1))
+    ax.set_title(f"{label}: tanh outputs at step {snapshot:,}")
+    ax.set_xlabel("activation")
+    for i, s in enumerate(w.activation_stats):
+        record.number(f"{name}_act_std_{i + 1}", s["std"])
+        record.number(f"{name}_act_saturated_{i + 1}", s["saturated"])
+        record.number(f"{name}_init_saturated_{i + 1}", w.initial[i]["saturated"])
+        print(f"{label}, layer {i + 1}: std {s['std']:.3f}, saturated {s['saturated']:.1%} "
+              f"(at the first step {w.initial[i]['saturated']:.1%})")
+axes[0].set_ylabel("density")
+fig.tight_layout()
+stats = {name: watchers[name].activation_stats for name in NETS}
+record.figure(
+    fig,
+    "activations",
+    alt=(
+        f"Histograms of the five tanh layers' outputs at step {snapshot:,}, without BatchNorm (left) and with it "
+        f"(right). Without it the std runs from {stats['plain'][0]['std']:.2f} in layer 1 to "
+        f"{stats['plain'][-1]['std']:.2f} in layer 5 with {stats['plain'][0]['saturated']:.0%} to "
+        f"{stats['plain'][-1]['saturated']:.0%} saturated; with it every layer has a std between "
+        f"{min(s['std'] for s in stats['batchnorm']):.2f} and {max(s['std'] for s in stats['batchnorm']):.2f}."
+    ),
+)
+
+# %% [markdown]
+# ## Gradients at the tanh outputs
+#
+# The gradient of the loss with respect to each tanh layer's output, in the same step.
+# In a healthy net the layers' distributions look alike: nothing shrinks or grows on
+# the way back.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+for ax, (name, label) in zip(axes, NETS.items()):
+    w = watchers[name]
+    labels = [f"layer {i + 1}: mean {s['mean']:+.1e}, std {s['std']:.1e}" for i, s in enumerate(w.gradient_stats)]
+    largest = max(g.abs().max().item() for g in w.gradients)
+    layer_histograms(ax, w.gradients, labels, value_range=(-largest, largest))
+    ax.set_title(f"{label}: gradients at step {snapshot:,}")
+    ax.set_xlabel("gradient")
+    stds = [s["std"] for s in w.gradient_stats]
+    record.number(f"{name}_grad_std_first", stds[0])
+    record.number(f"{name}_grad_std_last", stds[-1])
+    record.number(f"{name}_grad_std_spread", max(stds) / min(stds))
+    print(f"{label}: gradient std per layer " + "  ".join(f"{s:.2e}" for s in stds))
+axes[0].set_ylabel("density")
+fig.tight_layout()
+record.figure(
+    fig,
+    "gradients",
+    alt=(
+        f"Histograms of the gradient at each tanh layer's output at step {snapshot:,}, without BatchNorm (left) "
+        f"and with it (right). The largest layer's gradient std is {record.numbers['plain_grad_std_spread']:.1f} "
+        f"times the smallest's without BatchNorm and {record.numbers['batchnorm_grad_std_spread']:.1f} times with it."
+    ),
+)
+
+# %% [markdown]
+# ## Weight gradients and the grad:data ratio
+#
+# For each weight matrix: its gradient's distribution, and the ratio of the gradient's
+# std to the weights' own std. The ratio says how big a step the gradient asks for
+# compared with the values it would change.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+for ax, (name, label) in zip(axes, NETS.items()):
+    w = watchers[name]
+    ratios = [(g.std() / p.std()).item() for g, p in zip(w.weight_grads, w.weight_values)]
+    labels = [f"{tuple(p.shape)}: grad std {g.std():.1e}, grad:data {r:.1e}"
+              for g, p, r in zip(w.weight_grads, w.weight_values, ratios)]
+    largest = max(g.abs().max().item() for g in w.weight_grads)
+    layer_histograms(ax, w.weight_grads, labels, bins=80, value_range=(-largest, largest))
+    ax.set_yscale("log")
+    ax.set_title(f"{label}: weight gradients at step {snapshot:,}")
+    ax.set_xlabel("gradient")
+    record.number(f"{name}_grad_data_hidden_min", min(ratios[:-1]))
+    record.number(f"{name}_grad_data_hidden_max", max(ratios[:-1]))
+    record.number(f"{name}_grad_data_output", ratios[-1])
+    print(f"{label}: grad:data " + "  ".join(f"{r:.2e}" for r in ratios))
+axes[0].set_ylabel("density (log scale)")
+fig.tight_layout()
+record.figure(
+    fig,
+    "weight_gradients",
+    alt=(
+        f"Histograms of the six weight matrices' gradients at step {snapshot:,}, without BatchNorm (left) and with "
+        f"it (right), on a log density axis. The hidden layers' grad:data ratios lie between "
+        f"{record.numbers['plain_grad_data_hidden_min']:.1e} and {record.numbers['plain_grad_data_hidden_max']:.1e} "
+        f"without BatchNorm, the output layer's is {record.numbers['plain_grad_data_output']:.1e}; with BatchNorm "
+        f"the hidden layers lie between {record.numbers['batchnorm_grad_data_hidden_min']:.1e} and "
+        f"{record.numbers['batchnorm_grad_data_hidden_max']:.1e}."
+    ),
+)
+
+# %% [markdown]
+# ## The update:data ratio over training
+#
+# log10 of (std of the update, learning rate × gradient) / (std of the weights), for each
+# weight matrix. About −3 (updates a thousandth of the weights' size) is the lecture's
+# rule of thumb for a well-chosen learning rate.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
+for ax, (name, label) in zip(axes, NETS.items()):
+    w = watchers[name]
+    at = torch.tensor(w.ratio_steps)
+    ratios = torch.tensor(w.ratios)
+    shapes = [tuple(p.shape) for p in w.weight_values]
+    for i, shape in enumerate(shapes):
+        ax.plot(at + 1, ratios[:, i], color=COLORS[i], linewidth=0.7, alpha=0.85,
+                label=f"layer {i + 1} {shape}" if i < len(shapes) - 1 else f"output {shape}")
+    ax.axhline(-3, color="black", linestyle="--", linewidth=1, label="−3")
+    ax.axvline(steps // 2, color="gray", linestyle=":", label="learning rate 0.1 → 0.01")
+    ax.set_xscale("log")
+    ax.set_xlabel("step (log scale)")
+    ax.set_title(f"{label}: log10 update:data ratio")
+    first_half = (at >= snapshot) & (at < steps // 2)
+    second_half = at >= steps // 2
+    record.number(f"{name}_ratio_first_half", ratios[first_half, :-1].median())
+    record.number(f"{name}_ratio_second_half", ratios[second_half, :-1].median())
+    record.number(f"{name}_ratio_output_start", ratios[0, -1])
+    print(f"{label}: hidden layers' median log10 ratio {record.numbers[f'{name}_ratio_first_half']:.2f} "
+          f"(lr {learning_rate(0, steps)}), {record.numbers[f'{name}_ratio_second_half']:.2f} "
+          f"(lr {learning_rate(steps - 1, steps)}); output layer at step 0: {ratios[0, -1]:.2f}")
+axes[0].set_ylabel("log10 (update std / weight std)")
+axes[1].legend(fontsize=8, loc="lower left")
+fig.tight_layout()
+record.figure(
+    fig,
+    "update_ratio",
+    alt=(
+        f"log10 of the update:data ratio of each weight matrix over the {steps:,} steps, on a log step axis, "
+        f"with a dashed line at −3. While the learning rate is 0.1 the hidden layers' median is "
+        f"{record.numbers['plain_ratio_first_half']:.2f} without BatchNorm and "
+        f"{record.numbers['batchnorm_ratio_first_half']:.2f} with it; after the drop to 0.01 every line falls, "
+        f"to {record.numbers['plain_ratio_second_half']:.2f} and {record.numbers['batchnorm_ratio_second_half']:.2f}."
+    ),
+)
+
+# %% [markdown]
+# ## Each layer over training
+#
+# For every tanh layer, a histogram of |output| for each slice of training, side by side:
+# x is the step, y the magnitude, colour the log count. A band sliding to 0 is a layer
+# collapsing; a band piling up at 1 is a layer saturating.
+
+# %%
+fig, axes = plt.subplots(2, 5, figsize=(13, 5), sharex=True, sharey=True)
+for row, (name, label) in zip(axes, NETS.items()):
+    w = watchers[name]
+    share = w.saturated / w.samples.clamp(min=1)
+    for i, ax in enumerate(row):
+        image = torch.log10(1 + w.over_time[i] / w.samples.clamp(min=1))
+        ax.imshow(image, origin="lower", aspect="auto", extent=(0, steps, 0, 1), cmap="magma", interpolation="nearest")
+        ax.axhline(SATURATED, color="white", linestyle=":", linewidth=0.8)
+        ax.set_title(f"{label}, layer {i + 1}", fontsize=9)
+        record.number(f"{name}_saturated_start_{i + 1}", share[i, 0])
+        record.number(f"{name}_saturated_end_{i + 1}", share[i, -1])
+        print(f"{label}, layer {i + 1}: saturated {share[i, 0]:.1%} in the first slice, {share[i, -1]:.1%} in the last")
+    row[0].set_ylabel("|tanh output|")
+for ax in axes[1]:
+    ax.set_xlabel("step")
+    ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
+fig.tight_layout()
+record.figure(
+    fig,
+    "over_time",
+    alt=(
+        "Ten heat maps, one per tanh layer, without BatchNorm (top) and with it (bottom): x is the training step, "
+        "y the magnitude of the layer's outputs from 0 to 1, colour the log count, with a dotted line at 0.97. "
+        f"Without BatchNorm layer 5's saturated share goes from {record.numbers['plain_saturated_start_5']:.0%} "
+        f"to {record.numbers['plain_saturated_end_5']:.0%} over training; with it, from "
+        f"{record.numbers['batchnorm_saturated_start_5']:.0%} to {record.numbers['batchnorm_saturated_end_5']:.0%}."
+    ),
+)
+
+# %% [markdown]
+# ## Robustness to the weights' scale
+#
+# Shorter runs of both nets with the hidden weights at gain/sqrt(fan_in) for four gains.
+# Without BatchNorm the gain sets how the activations grow or shrink through the layers;
+# with it, each layer's output is normalised whatever the scale of the weights before it.
+
+# %%
+gains = [0.5, 1.0, 5 / 3, 3.0]
+gain_labels = ["0.5", "1", "5/3", "3"]
+sweep_steps = record.number("sweep_steps", lesson_steps(10_000))
+sweep = {}
+for name, label in NETS.items():
+    for gain, gain_label in zip(gains, gain_labels):
+        generator = torch.Generator().manual_seed(DEFAULT_SEED)
+        net = build_deep_net(generator, gain=gain, batchnorm=name == "batchnorm")
+        run = train(net, data, sweep_steps, generator, progress=f"{label}, gain {gain_label}")
+        sweep[name, gain] = (run.losses, split_loss(net, data, "val"))
+        print(f"{label}, gain {gain_label}: val loss {sweep[name, gain][1]:.4f}")
+    val = [sweep[name, gain][1] for gain in gains]
+    record.number(f"sweep_{name}_best", min(val))
+    record.number(f"sweep_{name}_worst", max(val))
+    record.number(f"sweep_{name}_spread", max(val) - min(val))
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [1.6, 1]})
+window = max(sweep_steps // 100, 1)
+gain_colors = ["#7fb3d5", "#2471a3", "#1e8449", "#c0392b"]
+for (name, label), style in zip(NETS.items(), ("--", "-")):
+    for gain, gain_label, color in zip(gains, gain_labels, gain_colors):
+        smooth = smoothed_log10(sweep[name, gain][0], window)
+        axes[0].plot(torch.arange(len(smooth)) * window, smooth, style, color=color, linewidth=1,
+                     label=f"{label}, gain {gain_label}")
+    axes[1].plot(gain_labels, [sweep[name, gain][1] for gain in gains], "o" + style, color="black", label=label)
+axes[0].set_xlabel("step")
+axes[0].set_ylabel(f"log10 loss, mean of {window} steps")
+axes[0].legend(fontsize=7, ncol=2)
+axes[1].set_xlabel("gain")
+axes[1].set_ylabel(f"val loss after {sweep_steps:,} steps")
+axes[1].legend()
+fig.tight_layout()
+record.figure(
+    fig,
+    "robustness",
+    alt=(
+        f"Left: smoothed log10 training loss over {sweep_steps:,} steps for gains 0.5, 1, 5/3 and 3, without "
+        f"BatchNorm (dashed) and with it (solid). Right: the val loss after those steps against the gain: "
+        f"without BatchNorm it ranges from {record.numbers['sweep_plain_best']:.3f} to "
+        f"{record.numbers['sweep_plain_worst']:.3f}, with it from {record.numbers['sweep_batchnorm_best']:.3f} "
+        f"to {record.numbers['sweep_batchnorm_worst']:.3f}."
+    ),
+)
+
+# %% [markdown]
+# ## Full-length results
+
+# %%
+table = "\n".join(
+    ["| deep net (5 × 100 tanh) | parameters | first loss | train loss | val loss |", "| --- | --- | --- | --- | --- |"]
+    + results
+)
+record.number("results_table", table)
+print(table)

@@ -1,0 +1,110 @@
+"""The Practice page, generated from the exercise definitions; the MkDocs hook adds what `pages()` returns.
+
+Each exercise gets a stable anchor, #ex-<id>, and a link to the lesson section that teaches
+it, titled with that section's own heading when the page exists.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+from lessons.data import REPO_ROOT
+
+from practice.check import DEFAULT_SHEET, check_entry, plain
+from practice.exercise import Exercise
+from practice.exercises import BY_ID, EXERCISES
+
+SHEET = DEFAULT_SHEET.relative_to(REPO_ROOT).as_posix()
+COMMAND = "pytest practice"
+
+
+def pages(docs_dir: Path = REPO_ROOT / "docs") -> dict[str, str]:
+    return {"practice.md": practice_page(docs_dir)}
+
+
+def practice_page(docs_dir: Path) -> str:
+    parts = [_introduction(), _by_objective()]
+    parts += [_exercise(number, exercise, docs_dir) for number, exercise in enumerate(EXERCISES, start=1)]
+    return "\n\n".join(parts) + "\n"
+
+
+def _introduction() -> str:
+    return f"""# Practice
+
+{len(EXERCISES)} calculations to do by hand, or with a calculator: about 20 minutes. Each one drills
+one of the lesson's [learning objectives](index.md#objectives) and links to the section that
+teaches it. Every exercise has a hint and a worked solution, folded away until you open them.
+
+## How to check your answers {{#how-to-check}}
+
+1. Open `{SHEET}` in your copy of the repository. It has one entry per exercise, each left as `""`.
+2. Write your answer after the `=`: a number bare (`0.25`), a list in brackets (`[0.25, 1.5]`),
+   a label in quotes (`"b"`), several labels as a list (`["a", "c"]`). Each exercise says which
+   it wants, and to what precision.
+3. Run `{COMMAND}` from the repository's root.
+
+Each exercise is one test. A right answer passes; an entry left blank is skipped as *not attempted*;
+a wrong answer fails with feedback that names your value, says whether it is too high or too low,
+recognises the common mistakes, and points to the hint, without giving the answer away. For
+example:
+
+```text
+{_example_feedback()}
+```
+
+The last line counts your progress, for instance `practice: 7/{len(EXERCISES)} done`. The same
+report without pytest: `python -m practice`. A hint in the terminal:
+`python -m practice --hint <exercise>`. To check another sheet, pass `--sheet PATH` to either
+command, or set the environment variable `PRACTICE_SHEET`."""
+
+
+def _example_feedback() -> str:
+    # A real message from the checker, for the commonest slip in exercise 1.
+    exercise = BY_ID["uniform-baseline"]
+    wrong, _ = exercise.known_mistakes()[0]
+    result = check_entry(exercise, round(wrong, 3))
+    return f"FAILED practice/test_answers.py::test_answer[{exercise.id}] - {plain(result.message)}"
+
+
+def _by_objective() -> str:
+    rows = ["## Exercises by objective {#by-objective}", "", "| objective | exercises |", "| --- | --- |"]
+    for objective in sorted({exercise.objective for exercise in EXERCISES}):
+        links = [f"[{e.title}](#ex-{e.id})" for e in EXERCISES if e.objective == objective]
+        rows.append(f"| [{objective}](index.md#objectives) | {' · '.join(links)} |")
+    return "\n".join(rows)
+
+
+def _exercise(number: int, exercise: Exercise, docs_dir: Path) -> str:
+    parts = [
+        f"## {number}. {exercise.title} {{#ex-{exercise.id}}}",
+        f"*Objective {exercise.objective} · Taught in: [{_section_title(exercise.section, docs_dir)}]({exercise.section})*",
+        exercise.render(exercise.statement),
+    ]
+    if any(exercise.options.values()):
+        parts.append("\n".join(f"- **({label})** {text}" for label, text in exercise.options.items()))
+    parts += [
+        f"**Your answer:** {exercise.describe_answer()}, as `{exercise.id} = …` in `{SHEET}`.",
+        _folded('tip "Hint"', exercise.render(exercise.hint)),
+        _folded('success "Worked solution"', exercise.render(exercise.solution)),
+    ]
+    return "\n\n".join(parts)
+
+
+def _folded(kind: str, markdown: str) -> str:
+    return f"??? {kind}\n\n" + textwrap.indent(markdown, "    ")
+
+
+def _section_title(section: str, docs_dir: Path) -> str:
+    """"Page › Section" from the headings of the lesson page; the link itself when the page is not written yet."""
+    page, _, anchor = section.partition("#")
+    path = docs_dir / page
+    if not path.exists():
+        return section
+    text = path.read_text(encoding="utf-8")
+    title = re.search(r"^# (.+)$", text, re.M)
+    heading = re.search(rf"^#+ (.+?)\s*\{{#{re.escape(anchor)}\}}\s*$", text, re.M)
+    if not (title and heading):
+        return section
+    return f"{title[1].strip()} › {heading[1]}"
