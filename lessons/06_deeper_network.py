@@ -120,7 +120,6 @@ def layer_histograms(ax, tensors, labels, bins=50, value_range=None):
         low, high = value_range or (t.min().item(), t.max().item())
         counts, edges = torch.histogram(t.flatten().double(), bins=bins, range=(low, high), density=True)
         ax.plot((edges[:-1] + edges[1:]) / 2, counts, color=COLORS[i], label=label)
-    ax.legend(fontsize=8)
 
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
@@ -129,6 +128,7 @@ for ax, (name, label) in zip(axes, NETS.items()):
     labels = [f"layer {i + 1}: mean {s['mean']:+.2f}, std {s['std']:.2f}, saturated {s['saturated']:.1%}"
               for i, s in enumerate(w.activation_stats)]
     layer_histograms(ax, w.activations, labels, value_range=(-1, 1))
+    ax.legend(fontsize=8, loc="upper center")
     ax.set_title(f"{label}: tanh outputs at step {snapshot:,}")
     ax.set_xlabel("activation")
     for i, s in enumerate(w.activation_stats):
@@ -166,6 +166,7 @@ for ax, (name, label) in zip(axes, NETS.items()):
     labels = [f"layer {i + 1}: mean {s['mean']:+.1e}, std {s['std']:.1e}" for i, s in enumerate(w.gradient_stats)]
     largest = max(g.abs().max().item() for g in w.gradients)
     layer_histograms(ax, w.gradients, labels, value_range=(-largest, largest))
+    ax.legend(fontsize=8, loc="upper left")
     ax.set_title(f"{label}: gradients at step {snapshot:,}")
     ax.set_xlabel("gradient")
     stds = [s["std"] for s in w.gradient_stats]
@@ -201,6 +202,7 @@ for ax, (name, label) in zip(axes, NETS.items()):
               for g, p, r in zip(w.weight_grads, w.weight_values, ratios)]
     largest = max(g.abs().max().item() for g in w.weight_grads)
     layer_histograms(ax, w.weight_grads, labels, bins=80, value_range=(-largest, largest))
+    ax.legend(fontsize=7, loc="upper left")
     ax.set_yscale("log")
     ax.set_title(f"{label}: weight gradients at step {snapshot:,}")
     ax.set_xlabel("gradient")
@@ -254,7 +256,7 @@ for ax, (name, label) in zip(axes, NETS.items()):
           f"(lr {learning_rate(0, steps)}), {record.numbers[f'{name}_ratio_second_half']:.2f} "
           f"(lr {learning_rate(steps - 1, steps)}); output layer at step 0: {ratios[0, -1]:.2f}")
 axes[0].set_ylabel("log10 (update std / weight std)")
-axes[1].legend(fontsize=8, loc="lower left")
+axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
 fig.tight_layout()
 record.figure(
     fig,
@@ -277,13 +279,16 @@ record.figure(
 
 # %%
 fig, axes = plt.subplots(2, 5, figsize=(13, 5), sharex=True, sharey=True)
+images = {name: torch.log10(1 + watchers[name].over_time / watchers[name].samples.clamp(min=1)) for name in NETS}
+top = max(image.max().item() for image in images.values())  # one colour scale for all ten panels
 for row, (name, label) in zip(axes, NETS.items()):
     w = watchers[name]
     share = w.saturated / w.samples.clamp(min=1)
     for i, ax in enumerate(row):
-        image = torch.log10(1 + w.over_time[i] / w.samples.clamp(min=1))
-        ax.imshow(image, origin="lower", aspect="auto", extent=(0, steps, 0, 1), cmap="magma", interpolation="nearest")
+        shown = ax.imshow(images[name][i], origin="lower", aspect="auto", extent=(0, steps, 0, 1), cmap="magma",
+                          vmin=0, vmax=top, interpolation="nearest")
         ax.axhline(SATURATED, color="white", linestyle=":", linewidth=0.8)
+        ax.grid(False)
         ax.set_title(f"{label}, layer {i + 1}", fontsize=9)
         record.number(f"{name}_saturated_start_{i + 1}", share[i, 0])
         record.number(f"{name}_saturated_end_{i + 1}", share[i, -1])
@@ -293,6 +298,7 @@ for ax in axes[1]:
     ax.set_xlabel("step")
     ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
 fig.tight_layout()
+fig.colorbar(shown, ax=axes, shrink=0.8, pad=0.01, label="log10(1 + count per batch)")
 record.figure(
     fig,
     "over_time",
@@ -321,9 +327,19 @@ for name, label in NETS.items():
     for gain, gain_label in zip(gains, gain_labels):
         generator = torch.Generator().manual_seed(DEFAULT_SEED)
         net = build_deep_net(generator, gain=gain, batchnorm=name == "batchnorm")
-        run = train(net, data, sweep_steps, generator, progress=f"{label}, gain {gain_label}")
+        hidden = [layer.weight for layer in net.layers if isinstance(layer, Linear)][:-1]
+        first = {}
+
+        def first_grad_to_data(step, net, lr, hidden=hidden, first=first):
+            if step == 0:
+                first["ratio"] = sum((w.grad.std() / w.std()).item() for w in hidden) / len(hidden)
+
+        run = train(net, data, sweep_steps, generator, observe=first_grad_to_data, progress=f"{label}, gain {gain_label}")
         sweep[name, gain] = (run.losses, split_loss(net, data, "val"))
-        print(f"{label}, gain {gain_label}: val loss {sweep[name, gain][1]:.4f}")
+        record.number(f"sweep_{name}_{gain_label}_val", sweep[name, gain][1])
+        record.number(f"sweep_{name}_{gain_label}_grad_data", first["ratio"])
+        print(f"{label}, gain {gain_label}: val loss {sweep[name, gain][1]:.4f}, "
+              f"hidden layers' grad:data at the first step {first['ratio']:.1e}")
     val = [sweep[name, gain][1] for gain in gains]
     record.number(f"sweep_{name}_best", min(val))
     record.number(f"sweep_{name}_worst", max(val))
