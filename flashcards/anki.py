@@ -8,6 +8,7 @@ typesets \( \) and \[ \] itself, so the math goes in as TeX.
 
 from __future__ import annotations
 
+import html
 import itertools
 import os
 import re
@@ -20,7 +21,8 @@ from pathlib import Path
 import genanki
 import markdown
 
-from flashcards.deck import Card
+from flashcards.deck import DOCS_DIR, Card
+from flashcards.sections import section_titles
 
 # Chosen at random once. Never change DECK_ID; change MODEL_ID only together with the
 # note type's fields, since Anki then needs to see a different note type.
@@ -53,13 +55,13 @@ def export_anki(cards: list[Card], path: Path, timestamp: float | None = None) -
     """Write the .apkg. The same deck and timestamp give the same bytes."""
     if timestamp is None:
         timestamp = time.time()
-    site_url = _site_url()
-    deck = genanki.Deck(DECK_ID, DECK_NAME, description="Flashcards for the lesson on activations, gradients and BatchNorm.")
+    site_url, titles = _site_url(), section_titles(DOCS_DIR)
+    deck = genanki.Deck(DECK_ID, DECK_NAME, description="Cards on activations, gradients and BatchNorm.")
     for position, card in enumerate(cards):
         deck.add_note(genanki.Note(
             model=MODEL,
-            fields=[card_html(card.front), card_html(card.back), _lesson_link(card, site_url)],
-            tags=[f"objective-{card.objective}"],
+            fields=[card_html(card.front), card_html(card.back), _lesson_link(card, site_url, titles.get(card.link))],
+            tags=[f"{GUID_NAMESPACE}::objective-{card.objective}"],  # Anki shows :: as a tag hierarchy
             guid=note_guid(card.id),
             due=position,  # new cards come in deck order
         ))
@@ -88,12 +90,15 @@ def _write_package(package: genanki.Package, path: Path, timestamp: float) -> No
         connection.commit()
         connection.close()
         partial = path.with_name(f".{path.name}.partial")
-        with zipfile.ZipFile(partial, "w") as archive:
-            for name, content in [("collection.anki2", database.read_bytes()), ("media", b"{}")]:
-                member = zipfile.ZipInfo(name, date_time)
-                member.external_attr = 0o644 << 16
-                archive.writestr(member, content)
-        os.replace(partial, path)
+        try:
+            with zipfile.ZipFile(partial, "w") as archive:
+                for name, content in [("collection.anki2", database.read_bytes()), ("media", b"{}")]:
+                    member = zipfile.ZipInfo(name, date_time)
+                    member.external_attr = 0o644 << 16
+                    archive.writestr(member, content)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
 
 
 def _site_url() -> str | None:
@@ -105,10 +110,11 @@ def _site_url() -> str | None:
     return match[1].rstrip("/") + "/" if match else None
 
 
-def _lesson_link(card: Card, site_url: str | None) -> str:
+def _lesson_link(card: Card, site_url: str | None, title: str | None) -> str:
+    text = html.escape(f"Lesson: {title}" if title else "Lesson section")
     if site_url is None:
-        return f"Lesson section: {card.link}"
+        return f"{text} ({card.link})"
     # MkDocs serves page.md at page/ (and index.md at the folder itself).
     page = re.sub(r"(^|/)index\.md$", r"\1", card.page).removesuffix(".md")
     url = f"{site_url}{page}{'/' if page and not page.endswith('/') else ''}#{card.anchor}"
-    return f'<a href="{url}">Lesson section</a>'
+    return f'<a href="{url}">{text}</a>'

@@ -29,10 +29,9 @@ RATINGS = {"1": Rating.Again, "2": Rating.Hard, "3": Rating.Good, "4": Rating.Ea
 LEARN_AHEAD = timedelta(minutes=20)
 
 
-def review(cards: list[Card], state_path: Path, clock: Clock, limit: int | None = None,
-           scheduler: Scheduler | None = None) -> int:
+def review(cards: list[Card], state_path: Path, clock: Clock, limit: int | None = None) -> int:
     """Run one session of at most `limit` ratings; returns how many ratings were kept."""
-    scheduler = scheduler or Scheduler()
+    scheduler = Scheduler()  # FSRS's default parameters, with its fuzz that spreads out due dates
     state = open_state(state_path, cards, clock())
     by_id = {card.id: card for card in cards}
     queue = due_now(cards, state, clock())

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flashcards.deck import DECK_PATH, Card, load_deck
+from flashcards.deck import DECK_PATH, DOCS_DIR, Card, load_deck
+from flashcards.sections import section_titles
 
 ASSETS = Path(__file__).with_name("assets")
 PAGE = "flashcards.md"
@@ -38,23 +39,24 @@ move to the previous and next card.
 """
 
 
-def pages(deck_path: Path = DECK_PATH) -> dict[str, str]:
+def pages(deck_path: Path = DECK_PATH, docs_dir: Path = DOCS_DIR) -> dict[str, str]:
     """{path in the site: content} for the Flashcards page and its script and styles."""
     return {
-        PAGE: page_markdown(load_deck(deck_path)),
+        PAGE: page_markdown(load_deck(deck_path), section_titles(docs_dir)),
         SCRIPT: (ASSETS / "flashcards.js").read_text(encoding="utf-8"),
         STYLES: (ASSETS / "flashcards.css").read_text(encoding="utf-8"),
     }
 
 
-def page_markdown(cards: list[Card]) -> str:
+def page_markdown(cards: list[Card], titles: dict[str, str]) -> str:
     blocks = [INTRO.format(count=len(cards)), '<div class="flashcards" role="list" markdown>\n']
-    blocks += [card_markdown(card, number) for number, card in enumerate(cards, 1)]
+    blocks += [card_markdown(card, number, titles.get(card.link)) for number, card in enumerate(cards, 1)]
     blocks.append("</div>\n")
     return "\n".join(blocks)
 
 
-def card_markdown(card: Card, number: int) -> str:
+def card_markdown(card: Card, number: int, section: str | None) -> str:
+    link_text = f"Lesson: {section}" if section else "Lesson section"
     # Blank lines around each Markdown body: md_in_html parses a block's content only then.
     return f"""\
 <div class="flashcard" id="card-{card.id}" role="listitem" markdown>
@@ -68,7 +70,7 @@ def card_markdown(card: Card, number: int) -> str:
 
 {card.back.strip()}
 
-[Lesson section]({card.link}){{ .flashcard-link }}
+[{link_text}]({card.link}){{ .flashcard-link }}
 
 </div>
 </div>

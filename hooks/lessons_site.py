@@ -8,6 +8,7 @@ rewriting these few functions.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -16,6 +17,8 @@ from mkdocs.structure.files import File
 
 from lessons.pages import FIGURES_URL, PageError, expand, read_minutes, render_math
 from lessons.run import NOTEBOOK_DIR, LessonError, run_lessons
+
+import flashcards.site
 from lessons.train import QUICK
 
 log = logging.getLogger("mkdocs.lessons")
@@ -57,6 +60,9 @@ def on_files(files, config):
         # mkdocs-jupyter leaves them alone.
         for path in (result.notebook, result.source):
             files.append(File.generated(config, f"{DOWNLOADS_URL}/{path.name}", content=path.read_bytes()))
+    # Pages generated from the flashcard deck (and their script and style), at build time.
+    for dest, content in flashcards.site.pages().items():
+        files.append(File.generated(config, dest, content=content))
     return files
 
 
@@ -69,3 +75,18 @@ def on_page_markdown(markdown, page, config, files):
 
 def on_page_content(html, page, config, files):
     return render_math(html)
+
+
+# mkdocs-jupyter's notebook template loads MathJax and, for Mermaid diagrams, scripts from a
+# CDN. The lesson notebooks need neither, and the site must make no request to another host.
+_NOTEBOOK_CDN_SCRIPTS = re.compile(
+    r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->"
+    r"|<script type=\"module\">(?:(?!</script>).)*?cdnjs(?:(?!</script>).)*</script>",
+    re.S,
+)
+
+
+def on_post_page(output, page, config):
+    if page.file.src_uri.endswith(".ipynb"):
+        output = _NOTEBOOK_CDN_SCRIPTS.sub("", output)
+    return output

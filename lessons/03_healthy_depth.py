@@ -206,3 +206,35 @@ record.figure(
         f"peaks at −1 and +1, {record.numbers['gallery_saturating_saturated']:.0%} saturated."
     ),
 )
+
+# %% [markdown]
+# ## Data for the initialisation explorer
+#
+# The site's explorer lets a reader slide the weight scale and switch BatchNorm on and off.
+# It draws what this cell measures: for each scale, with and without BatchNorm, a histogram
+# of every hidden layer's tanh outputs on the same real batch at initialisation.
+
+# %%
+EXPLORER_GAINS = [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, TANH_GAIN, 2.0, 2.5, 3.0, 4.0, 5.0]
+BINS = 40
+explorer = {"gains": [round(g, 4) for g in EXPLORER_GAINS], "bins": BINS, "threshold": SATURATED, "runs": {}}
+for batchnorm in (False, True):
+    runs = []
+    for gain in EXPLORER_GAINS:
+        net = build_deep_net(torch.Generator().manual_seed(7), gain=gain, batchnorm=batchnorm)
+        with torch.no_grad():
+            net(data.Xtr[batch])
+        layers = []
+        for row, layer in zip(tanh_layer_stats(net), [l for l in net.layers if isinstance(l, Tanh)]):
+            counts = torch.histc(layer.out, bins=BINS, min=-1, max=1)
+            layers.append({
+                "counts": [int(c) for c in counts],
+                "mean": round(row["mean"], 4),
+                "std": round(row["std"], 4),
+                "saturated": round(row["saturated"], 4),
+            })
+        runs.append(layers)
+    explorer["runs"]["batchnorm" if batchnorm else "plain"] = runs
+record.number("explorer", explorer)
+for key, runs in explorer["runs"].items():
+    print(key, "layer-5 std by gain:", " ".join(f"{layers[-1]['std']:.2f}" for layers in runs))

@@ -100,3 +100,27 @@ for split in ("train", "val"):
 
 # %%
 print("names from the best net:", ", ".join(sample_names(nets[best], torch.Generator().manual_seed(2147483647 + 10), 12)))
+
+# %% [markdown]
+# ## A batch for the BatchNorm widget
+#
+# The site's BatchNorm widget lets a reader move one example's pre-activation and watch the
+# whole batch's normalised outputs move. It starts from this: one hidden unit of the trained
+# `batchnorm` net on eight real validation examples, with that unit's learned gamma and beta.
+
+# %%
+unit = int(calibrated_var.argmax())  # the unit with the widest spread of pre-activations
+with torch.no_grad():
+    net(data.Xval[:8])
+    values = hidden.out[:, unit]
+record.number(
+    "bn_widget",
+    {
+        "values": [round(v, 4) for v in values.tolist()],
+        "gamma": round(bn.gamma[unit].item(), 4),
+        "beta": round(bn.beta[unit].item(), 4),
+        "eps": bn.eps,
+        "unit": unit,
+    },
+)
+print(record.numbers["bn_widget"])

@@ -5,6 +5,7 @@ A page quotes a run through placeholders, which this module expands:
     {{ 01_confident_start.uniform_loss:.4f }}    a recorded number, with a format spec
     {{ 04_loss_log.table }}                      a recorded string (e.g. a Markdown table)
     {{ 03_healthy_depth.act_std.4:.2f }}         item 4 of a recorded list
+    {{ 03_healthy_depth.explorer:json }}         recorded data as JSON, for a widget
     {{ figure 01_confident_start.hockey_stick }} the figure, with the alt text its script wrote
     {{ read_minutes }}                           reading time of the narrative pages
 
@@ -15,6 +16,7 @@ never show a number that no run produced. Nothing here knows about MkDocs.
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import PurePosixPath
 
@@ -58,6 +60,8 @@ def expand(markdown: str, records: dict[str, dict], page: str, extra: dict[str, 
                 value = value[int(part)] if isinstance(value, list) else value[part]
             except (KeyError, IndexError, ValueError, TypeError):
                 raise PageError(f"{page}: {{{{ {text} }}}}: {slug} recorded no number named {name!r}") from None
+        if spec == "json":  # data for a widget, embedded in the page
+            return json.dumps(value, separators=(",", ":")).replace("</", "<\\/")
         try:
             return format(value, spec)
         except ValueError as err:

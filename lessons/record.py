@@ -54,7 +54,7 @@ class Record:
         self.figures: dict[str, str] = {}
 
     def number(self, key: str, value):
-        """Keep a number (or a short string, or a Markdown table) for the page; returns it unchanged."""
+        """Keep a value for the pages: a number, a string (a Markdown table, say) or JSON data for a widget."""
         if hasattr(value, "item"):
             value = value.item()
         self.numbers[key] = value
