@@ -1,0 +1,179 @@
+"""The built site in a real browser (Debian's Chromium driven by Playwright), served on 127.0.0.1."""
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.test_site import nav_pages, page_html
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("CI needs Debian's chromium package (.ci/run installs it)")
+    pytest.skip("no Chromium on this machine (apt-get install chromium)", allow_module_level=True)
+
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+PAGE_BUDGET = 1.5 * 1024 * 1024  # bytes: a lesson page with its figures
+
+
+@pytest.fixture(scope="module")
+def server(built_site):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(built_site))
+    handler.log_message = lambda *args: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def urls():
+    for src in nav_pages():
+        stem = src.removesuffix(".md").removesuffix(".ipynb")
+        yield src, "/" if stem == "index" else f"/{stem}/"
+
+
+@pytest.mark.parametrize("src, path", list(urls()))
+def test_page_loads_cleanly_with_images_alt_text_and_typeset_math(page, server, src, path):
+    errors, foreign = [], []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("request", lambda request: request.url.startswith(("http://127.0.0.1", "data:")) or foreign.append(request.url))
+    page.goto(server + path, wait_until="networkidle")
+    assert not errors, f"{src}: console errors {errors}"
+    assert not foreign, f"{src}: requests to other hosts {foreign}"
+    images = page.eval_on_selector_all(
+        "article img", "imgs => imgs.map(i => ({src: i.src.slice(0, 80), alt: i.alt, width: i.naturalWidth}))"
+    )
+    for image in images:
+        assert image["width"] > 0, f"{src}: {image['src']} did not load"
+        assert image["alt"].strip() and "No description has been provided" not in image["alt"], f"{src}: {image['src']} has no alt text"
+    text = page.inner_text("article")
+    assert not re.search(r"\\\(|\\\)|\\\[|\\\]|\$\$", text), f"{src}: raw TeX left in the page"
+
+
+def test_page_sizes_within_budget(built_site, capsys):
+    rows = []
+    for src, _ in urls():
+        html = page_html(built_site, src)
+        size = html.stat().st_size
+        for image in re.findall(r'<img[^>]+src="([^"]+\.png)"', html.read_text()):
+            size += (html.parent / image).resolve().stat().st_size
+        rows.append((src, size))
+    with capsys.disabled():
+        print("\npage sizes (HTML + figures):")
+        for src, size in rows:
+            print(f"  {size / 1024:8.0f} KiB  {src}")
+    over = [(src, size) for src, size in rows if size > PAGE_BUDGET]
+    assert not over, f"pages over 1.5 MB: {over}"
+
+
+def test_dark_mode_toggle_works_and_persists(page, server):
+    page.goto(server + "/", wait_until="networkidle")
+    before = page.get_attribute("body", "data-md-color-scheme")
+    page.locator("form[data-md-component=palette] label:visible").first.click()
+    after = page.get_attribute("body", "data-md-color-scheme")
+    assert {before, after} == {"default", "slate"}
+    page.goto(server + "/confident-start/", wait_until="networkidle")
+    assert page.get_attribute("body", "data-md-color-scheme") == after
+
+
+@pytest.mark.parametrize("word, expected", [("saturation", "saturated-neurons"), ("kaiming", "healthy-depth"), ("batchnorm", "batchnorm")])
+def test_search_finds_the_lesson_pages(page, server, word, expected):
+    page.goto(server + "/", wait_until="networkidle")
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    page.fill("input.md-search__input", word)
+    page.wait_for_selector(".md-search-result__item")
+    links = page.eval_on_selector_all(".md-search-result__item a", "links => links.map(a => a.href)")
+    assert any(f"/{expected}/" in link for link in links), links
+
+
+def test_initialisation_explorer_responds_to_the_keyboard(page, server):
+    page.goto(server + "/healthy-depth/", wait_until="networkidle")
+    explorer = page.locator("[data-widget=explorer]")
+    assert explorer.is_visible()
+    first_std = lambda: explorer.locator("tbody tr").nth(4).locator("td").nth(2).inner_text()  # noqa: E731
+    at_five_thirds = first_std()
+    slider = explorer.locator("input[type=range]")
+    slider.focus()
+    for _ in range(6):
+        page.keyboard.press("ArrowLeft")
+    assert explorer.locator("output").inner_text() == "0.25"
+    collapsed = first_std()
+    assert float(collapsed) < float(at_five_thirds) / 5
+    explorer.locator("input[type=checkbox]").focus()
+    page.keyboard.press("Space")
+    assert abs(float(first_std()) - float(at_five_thirds)) < 0.2, "BatchNorm restores the spread"
+
+
+def test_batchnorm_widget_responds_to_the_keyboard(page, server):
+    page.goto(server + "/batchnorm/", wait_until="networkidle")
+    widget = page.locator("[data-widget=batchnorm]")
+    assert widget.is_visible()
+    before = widget.locator(".bn-stats").inner_text()
+    widget.locator("input[type=range]").focus()
+    page.keyboard.press("PageUp")
+    page.keyboard.press("ArrowRight")
+    after = widget.locator(".bn-stats").inner_text()
+    assert before != after and "batch mean" in after
+
+
+def test_widgets_fall_back_to_static_figures_without_javascript(browser, server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server + "/healthy-depth/")
+    assert not page.locator("[data-widget=explorer]").is_visible()
+    assert page.locator("article img").count() >= 4
+    context.close()
+
+
+def test_flashcard_flips_with_the_keyboard(page, server):
+    page.goto(server + "/flashcards/", wait_until="networkidle")
+    counter = page.locator(".flashcards-count")
+    assert counter.inner_text().startswith("1 /")
+    page.keyboard.press("ArrowRight")
+    assert counter.inner_text().startswith("2 /")
+    back = page.locator(".flashcard:visible .flashcard-back")
+    assert not back.is_visible()
+    page.keyboard.press("Space")
+    assert back.is_visible()
+    page.keyboard.press("Enter")
+    assert not back.is_visible()
+
+
+@pytest.mark.parametrize("src, path", list(urls()))
+def test_no_serious_accessibility_violations(page, server, src, path):
+    page.goto(server + path, wait_until="networkidle")
+    results = Axe().run(page)
+    serious = [
+        f"{v['id']} ({v['impact']}): {v['help']}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not serious, f"{src}: {serious}"
