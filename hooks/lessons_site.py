@@ -19,6 +19,7 @@ from lessons.pages import FIGURES_URL, PageError, expand, read_minutes, render_m
 from lessons.run import NOTEBOOK_DIR, LessonError, run_lessons
 
 import flashcards.site
+import practice.site
 from lessons.train import QUICK
 
 log = logging.getLogger("mkdocs.lessons")
@@ -60,9 +61,10 @@ def on_files(files, config):
         # mkdocs-jupyter leaves them alone.
         for path in (result.notebook, result.source):
             files.append(File.generated(config, f"{DOWNLOADS_URL}/{path.name}", content=path.read_bytes()))
-    # Pages generated from the flashcard deck (and their script and style), at build time.
-    for dest, content in flashcards.site.pages().items():
-        files.append(File.generated(config, dest, content=content))
+    # Pages generated at build time from the exercise definitions and the flashcard deck.
+    for generated in (practice.site.pages(), flashcards.site.pages()):
+        for dest, content in generated.items():
+            files.append(File.generated(config, dest, content=content))
     return files
 
 

@@ -12,15 +12,17 @@ import difflib
 import math
 import os
 import re
+import textwrap
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from practice.exercise import CHOICE, CHOICES, NUMBER, NUMBERS, Exercise
+from practice.exercise import CHOICE, NUMBER, NUMBERS, Exercise
 from practice.exercises import BY_ID, EXERCISES
 
 DEFAULT_SHEET = Path(__file__).with_name("answers.toml")
 SHEET_VARIABLE = "PRACTICE_SHEET"  # an environment variable naming another sheet
+COMMAND = "pytest practice"  # the one command the page, the sheet and the README give the learner
 
 RIGHT, WRONG, INVALID, BLANK = "right", "wrong", "invalid", "not attempted"
 
@@ -46,7 +48,7 @@ def default_sheet() -> Path:
 
 def load_sheet(path: Path) -> dict[str, object]:
     """The sheet's entries by exercise id; malformed TOML and unknown keys raise SheetError."""
-    name = _display(path)
+    name = display_path(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -70,7 +72,7 @@ def _syntax_message(name: str, text: str, err: tomllib.TOMLDecodeError) -> str:
     if position:
         where = f"line {position[1]}, column {position[2]}"
     else:
-        where = f"line {text.count(chr(10)) + 1}, at the end"
+        where = f"line {text.count(chr(10)) + 1}, at the end of the file"
     reason = re.sub(r"\s*\(at .*\)$", "", reason)
     return (
         f"{name}, {where}: not valid TOML ({reason.lower()}). Write a number bare (0.25), "
@@ -156,7 +158,7 @@ def check_entry(exercise: Exercise, raw: object, sheet_name: str = "sheet") -> R
 def check_sheet(path: Path) -> list[Result]:
     """One result per exercise, in the order of the Practice page; a missing entry is not attempted."""
     entries = load_sheet(path)
-    return [check_entry(exercise, entries.get(exercise.id, ""), _display(path)) for exercise in EXERCISES]
+    return [check_entry(exercise, entries.get(exercise.id, ""), display_path(path)) for exercise in EXERCISES]
 
 
 def feedback(exercise: Exercise, value: object) -> str:
@@ -173,29 +175,24 @@ def feedback(exercise: Exercise, value: object) -> str:
         ]
         said = "In your list, " + "; ".join(off) + "."
     elif exercise.kind == CHOICE:
-        said = f"You chose {_shown(exercise, [value])}."
+        said = f"You chose {exercise.show_labels(value)}."
     else:
-        said = f"You listed {_shown(exercise, value) or 'nothing'}."
+        said = f"You listed {exercise.show_labels(value) or 'nothing'}."
         if diagnosis is None:
             extra = value - target
             if extra:
-                said += f" {_shown(exercise, extra)} should not be on the list."
+                said += f" {exercise.show_labels(extra)} should not be on the list."
             if target - value:
                 said += " At least one is missing."
-    return " ".join(part for part in [said, diagnosis, hint_pointer(exercise)] if part)
+    return "\n".join(part for part in [said, diagnosis, hint_pointer(exercise)] if part)
 
 
 def _direction(value: float, target: float) -> str:
     return "too high" if value > target else "too low"
 
 
-def _shown(exercise: Exercise, labels) -> str:
-    """Labels as the page writes them, in the page's order."""
-    return ", ".join(label for label in exercise.options if label.lower() in labels)
-
-
 def hint_pointer(exercise: Exercise) -> str:
-    return f"Hint: `python -m practice --hint {exercise.id}`, or under \"{exercise.title}\" on the Practice page."
+    return f'Hint: python -m practice --hint {exercise.id}, or under "{exercise.title}" on the Practice page.'
 
 
 def progress(results: list[Result]) -> str:
@@ -205,21 +202,21 @@ def progress(results: list[Result]) -> str:
 
 def report(results: list[Result], path: Path) -> str:
     """The terminal report of `python -m practice`: one line per exercise, feedback under the wrong ones."""
-    lines = [_display(path)]
+    lines = [display_path(path)]
     for result in results:
         lines.append(f"  {result.status:<14} {result.exercise.id}")
         if result.message:
-            lines.append("    " + plain(result.message))
+            lines.append(textwrap.indent(result.message, "    "))
     lines.append(progress(results))
     return "\n".join(lines)
 
 
 def plain(markdown: str) -> str:
-    """Markdown for a terminal: math delimiters and emphasis dropped, the TeX inside kept."""
-    return re.sub(r"\\[()\[\]] ?| ?\\[)\]]|\*\*?|`", "", markdown)
+    """Markdown for a terminal (a hint): math delimiters and emphasis dropped, the TeX inside kept."""
+    return re.sub(r"\\[()\[\]] ?| ?\\[)\]]|\*\*?|`", "", markdown).replace("\\_", "_")
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     path = Path(path)
     try:
         return str(path.resolve().relative_to(Path.cwd()))
@@ -230,12 +227,12 @@ def _display(path: Path) -> str:
 # ---------------------------------------------------------------------------------------
 # Writing sheets
 
-SHEET_HEADER = """\
+SHEET_HEADER = f"""\
 # Answer sheet for the practice exercises of "Why deep nets won't train".
 # The exercises are on the site's Practice page. Write each answer after its "=":
 #   a number: 0.25     a list: [0.25, 1.5]     one label: "b"     several labels: ["a", "c"]
 # An entry left as "" counts as not attempted. Check your answers with:
-#   pytest practice
+#   {COMMAND}
 """
 
 
@@ -245,23 +242,24 @@ def blank_sheet() -> str:
 
 def reference_sheet() -> str:
     """Every answer computed from its exercise's definition: what CI checks the checker against."""
-    return _sheet({exercise.id: _toml_answer(exercise) for exercise in EXERCISES})
+    return _sheet({exercise.id: toml_value(exercise, exercise.answer) for exercise in EXERCISES})
 
 
 def _sheet(entries: dict[str, str]) -> str:
     blocks = [SHEET_HEADER]
     for number, exercise in enumerate(EXERCISES, start=1):
-        blocks.append(f"# {number}. {exercise.title}: {exercise.describe_answer()}\n{exercise.id} = {entries[exercise.id]}\n")
+        comment = f"# {number}. {exercise.title}: {exercise.describe_answer()}"
+        blocks.append(f"{comment}\n{exercise.id} = {entries[exercise.id]}\n")
     return "\n".join(blocks)
 
 
-def _toml_answer(exercise: Exercise) -> str:
-    answer = exercise.answer
+def toml_value(exercise: Exercise, value: object) -> str:
+    """A normalised answer as the learner would write it in the sheet."""
     if exercise.kind == NUMBER:
-        return repr(answer)
+        return repr(value)
     if exercise.kind == NUMBERS:
-        return "[" + ", ".join(map(repr, answer)) + "]"
+        return "[" + ", ".join(map(repr, value)) + "]"
     literals = dict(zip((label.lower() for label in exercise.options), exercise.option_labels()))
     if exercise.kind == CHOICE:
-        return literals[answer]
-    return "[" + ", ".join(literal for label, literal in literals.items() if label in answer) + "]"
+        return literals[value]
+    return "[" + ", ".join(literal for label, literal in literals.items() if label in value) + "]"

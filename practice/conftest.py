@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from practice.check import SheetError, check_sheet, default_sheet, progress
+from practice.check import SheetError, check_sheet, default_sheet, display_path, progress
 
 _RESULTS = pytest.StashKey[dict]()
 _SHEET = pytest.StashKey[Path]()
@@ -40,4 +40,4 @@ def results(request) -> dict:
 def pytest_terminal_summary(terminalreporter, config):
     if _RESULTS in config.stash:
         terminalreporter.write_line(f"practice: {progress(list(config.stash[_RESULTS].values()))} "
-                                    f"({config.stash[_SHEET]})")
+                                    f"({display_path(config.stash[_SHEET])})")

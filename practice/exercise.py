@@ -127,24 +127,33 @@ class Exercise:
 
     def render(self, template: str) -> str:
         """Fill a Markdown template with the inputs, `$answer` and the derived values."""
-        values = {name: self.format(value) for name, value in self.inputs.items()}
+        values = {name: format_value(value) for name, value in self.inputs.items()}
         if self.derived:
-            values |= {name: self.format(value) for name, value in self.derived(**self.inputs).items()}
-        values["answer"] = self.format(self.answer, self.precision)
+            values |= {name: format_value(value) for name, value in self.derived(**self.inputs).items()}
+        if self.kind in (CHOICE, CHOICES):
+            values["answer"] = self.show_labels(self.answer)
+        else:
+            values["answer"] = format_value(self.answer, self.precision)
         return Template(template).substitute(values)
 
-    def format(self, value: object, precision: Precision | None = None) -> str:
-        if isinstance(value, Table):
-            return value.markdown()
-        if isinstance(value, (tuple, list, set, frozenset)):
-            items = sorted(value) if isinstance(value, (set, frozenset)) else value
-            if items and isinstance(items[0], (tuple, list)):
-                rows = (" & ".join(self.format(v, precision) for v in row) for row in items)
-                return r"\begin{pmatrix} " + r" \\ ".join(rows) + r" \end{pmatrix}"
-            return ", ".join(self.format(v, precision) for v in items)
-        if isinstance(value, float):
-            return precision.format(value) if precision else _tex_number(value)
-        return str(value)
+    def show_labels(self, chosen: str | frozenset[str]) -> str:
+        """Normalised labels as the page writes them, in the page's order."""
+        chosen = {chosen} if isinstance(chosen, str) else chosen
+        return ", ".join(label for label in self.options if label.lower() in chosen)
+
+
+def format_value(value: object, precision: Precision | None = None) -> str:
+    """An input, answer or derived value as the page shows it; a matrix as a TeX pmatrix."""
+    if isinstance(value, Table):
+        return value.markdown()
+    if isinstance(value, (tuple, list)):
+        if value and isinstance(value[0], (tuple, list)):
+            rows = (" & ".join(format_value(v, precision) for v in row) for row in value)
+            return r"\begin{pmatrix} " + r" \\ ".join(rows) + r" \end{pmatrix}"
+        return ", ".join(format_value(v, precision) for v in value)
+    if isinstance(value, float):
+        return precision.format(value) if precision else _tex_number(value)
+    return str(value)
 
 
 def normalise(kind: str, value: object) -> object:

@@ -1,5 +1,7 @@
 """The practice set, in the order the lesson teaches: each exercise defined once, here.
 
+The arithmetic and the experiments behind the answers live in practice.calculations.
+
 Constants the lesson itself uses (the vocabulary size, the saturation threshold, tanh's
 gain, the network's shapes) are imported from the engine, so an exercise and the page
 it drills can never disagree about them.
@@ -9,159 +11,16 @@ from __future__ import annotations
 
 import math
 
-import torch
-
 from lessons.data import BLOCK_SIZE, VOCAB_SIZE
 from lessons.diagnostics import SATURATED
-from lessons.layers import BatchNorm1d, LayerNorm
-from lessons.model import N_EMBD, N_HIDDEN, TANH_GAIN, build_deep_net
+from lessons.model import N_EMBD, N_HIDDEN, TANH_GAIN
 
+from practice.calculations import (
+    BATCHMATE_CHANGES, MYSTERY_BATCH, MYSTERY_GAIN, MYSTERY_OPTIONS, ZERO_INIT_PARAMETERS, batchnorm,
+    changes_that_decouple, cross_entropy, diagnose, fold, logsumexp, mean, mystery_summary, parameters_with_gradient,
+    shares_saturated, units_where, variance,
+)
 from practice.exercise import CHOICE, CHOICES, NUMBER, NUMBERS, Exercise, Mistake, Table, decimals, significant
-
-# ---------------------------------------------------------------------------------------
-# Helpers the expected answers share
-
-
-def cross_entropy(symbols, logits, target) -> float:
-    """−ln softmax(logits)[target], written as log-sum-exp minus the target's logit."""
-    return _logsumexp(logits) - logits[symbols.index(target)]
-
-
-def _logsumexp(logits) -> float:
-    top = max(logits)  # subtracted first so that exp never overflows
-    return top + math.log(sum(math.exp(z - top) for z in logits))
-
-
-def _mean(xs) -> float:
-    return sum(xs) / len(xs)
-
-
-def _variance(xs, ddof: int = 0) -> float:
-    m = _mean(xs)
-    return sum((x - m) ** 2 for x in xs) / (len(xs) - ddof)
-
-
-def batchnorm(batch, gamma, beta, eps, ddof: int = 0) -> list[float]:
-    """BatchNorm's training-mode forward pass for one feature; ddof=1 is the unbiased-variance mistake."""
-    m, v = _mean(batch), _variance(batch, ddof)
-    return [gamma * (x - m) / math.sqrt(v + eps) + beta for x in batch]
-
-
-def shares_saturated(table: Table, threshold: float, signed: bool = False) -> list[float]:
-    """Per unit (column): the share of examples with |h| > threshold (h > threshold if signed)."""
-    columns = list(zip(*table.values))
-    return [_mean([(h if signed else abs(h)) > threshold for h in column]) for column in columns]
-
-
-def units_where(shares, rule) -> set[int]:
-    return {unit for unit, share in enumerate(shares, start=1) if rule(share)}
-
-
-def fold(W, b, gamma, beta, running_mean, running_var, eps, *, scale_rows=False, keep_mean=True, std=True):
-    """W′ and b′ of a Linear (x @ W + b, W is fan_in × fan_out) with an eval-mode BatchNorm folded in.
-
-    BatchNorm scales each output feature j by gamma_j / sqrt(var_j + eps): column j of W.
-    The keyword arguments replay the known mistakes.
-    """
-    scale = [g / (math.sqrt(v + eps) if std else v + eps) for g, v in zip(gamma, running_var)]
-    W_folded = [[w * scale[i if scale_rows else j] for j, w in enumerate(row)] for i, row in enumerate(W)]
-    shift = running_mean if keep_mean else [0.0] * len(b)
-    b_folded = [(bj - mj) * s + bt for bj, mj, s, bt in zip(b, shift, scale, beta)]
-    return [w for row in W_folded for w in row] + b_folded
-
-
-# The mystery initialisation: the lesson's deeper network with a gain it should not have.
-# Its statistics are measured here, on a seeded batch, rather than typed.
-_MYSTERY_GAIN = 3.0
-_MYSTERY_BATCH = 1000
-
-
-def _mystery_summary() -> Table:
-    generator = torch.Generator().manual_seed(0)
-    net = build_deep_net(generator, gain=_MYSTERY_GAIN)
-    with torch.no_grad():
-        net(torch.randint(0, VOCAB_SIZE, (_MYSTERY_BATCH, BLOCK_SIZE), generator=generator))
-    tanh_outputs = [layer.out for layer in net.layers if type(layer).__name__ == "Tanh"]
-    rows = []
-    for number, h in enumerate(tanh_outputs, start=1):
-        saturated_percent = (h.abs() > SATURATED).float().mean().item() * 100
-        rows.append((f"tanh layer {number}", (round(h.std().item(), 2), round(saturated_percent))))
-    return Table(("layer", "std of h", "% saturated"), tuple(rows))
-
-
-# How the lesson reads such a summary. A healthy tanh stack keeps a steady std with a few
-# per cent saturated; these thresholds sit far from the healthy values on either side.
-TOO_SATURATED_PERCENT = 20
-COLLAPSED_STD_RATIO = 0.5  # the last layer's std below half the first's: shrinking towards zero
-
-MYSTERY_OPTIONS = {
-    "a": "The weights are too small: the activations shrink towards zero.",
-    "b": "The weights are too large: the units are pushed into tanh's flat tails.",
-    "c": "Healthy: the weights were drawn with std \\( (5/3)/\\sqrt{\\text{fan\\_in}} \\).",
-    "d": "The learning rate is too high.",
-}
-
-
-def diagnose(summary: Table) -> str:
-    (first_std, _), (last_std, last_saturated) = summary.values[0], summary.values[-1]
-    if last_saturated > TOO_SATURATED_PERCENT:
-        return "b"
-    if last_std < COLLAPSED_STD_RATIO * first_std:
-        return "a"
-    return "c"
-
-
-# Same example, different batchmates: which changes make its output depend on it alone?
-# Each option is a layer to try and the batch size to try it with.
-_FEATURES = 4
-_BATCHMATE_CHANGES = {
-    "a": ("Switch the network to eval mode, so BatchNorm uses its running mean and variance.",
-          lambda: _eval(BatchNorm1d(_FEATURES)), 32),
-    "b": ("Lower BatchNorm's momentum from 0.1 to 0.001.", lambda: BatchNorm1d(_FEATURES, momentum=0.001), 32),
-    "c": ("Raise BatchNorm's eps from 1e-5 to 1e-3.", lambda: BatchNorm1d(_FEATURES, eps=1e-3), 32),
-    "d": ("Use batches of 256 instead of 32.", lambda: BatchNorm1d(_FEATURES), 256),
-    "e": ("Replace BatchNorm with LayerNorm, which normalises each example over its own features.",
-          lambda: LayerNorm(_FEATURES), 32),
-}
-
-
-def _eval(layer):
-    layer.training = False
-    return layer
-
-
-def changes_that_decouple() -> set[str]:
-    """Run each change on one example inside two different batches; keep those where its output agrees."""
-    generator = torch.Generator().manual_seed(0)
-    example = torch.randn(1, _FEATURES, generator=generator)
-    decoupled = set()
-    for label, (_, make_layer, batch_size) in _BATCHMATE_CHANGES.items():
-        outputs = []
-        for _ in range(2):
-            batchmates = torch.randn(batch_size - 1, _FEATURES, generator=generator)
-            outputs.append(make_layer()(torch.cat([example, batchmates]))[0])
-        if torch.allclose(*outputs):
-            decoupled.add(label)
-    return decoupled
-
-
-# An MLP whose every weight and bias starts at zero: which parameters get a gradient?
-ZERO_INIT_PARAMETERS = {"W1": "hidden weights", "b1": "hidden biases", "W2": "output weights", "b2": "output biases"}
-
-
-def parameters_with_gradient(fan_in: int, hidden: int, vocab_size: int, batch: int) -> set[str]:
-    generator = torch.Generator().manual_seed(0)
-    x = torch.randn(batch, fan_in, generator=generator)
-    y = torch.randint(0, vocab_size, (batch,), generator=generator)
-    shapes = {"W1": (fan_in, hidden), "b1": (hidden,), "W2": (hidden, vocab_size), "b2": (vocab_size,)}
-    p = {name: torch.zeros(shape, requires_grad=True) for name, shape in shapes.items()}
-    logits = torch.tanh(x @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
-    torch.nn.functional.cross_entropy(logits, y).backward()
-    return {name for name, tensor in p.items() if tensor.grad.abs().max() > 0}
-
-
-# ---------------------------------------------------------------------------------------
-# The exercises
 
 _LOGITS = dict(symbols=("a", "b", "c", "d"), logits=(6.0, -1.0, 0.5, 2.0), target="b")
 _SATURATION_TABLE = Table(
@@ -178,7 +37,7 @@ _SATURATION_TABLE = Table(
 # enough that eps visibly changes the normalised values.
 _BN_BATCH = (0.50, 0.51, 0.52, 0.53)
 _BN_AFFINE = dict(gamma=2.0, beta=0.5, eps=1e-5)
-_LOG10 = "That is \\( \\log_{10} \\). Cross-entropy uses the natural logarithm, ln, as `F.cross_entropy` does."
+_LOG10 = "That is log10. Cross-entropy uses the natural logarithm, ln, as F.cross_entropy does."
 
 EXERCISES: tuple[Exercise, ...] = (
     Exercise(
@@ -196,7 +55,7 @@ EXERCISES: tuple[Exercise, ...] = (
         mistakes=(
             Mistake(lambda vocab_size: -math.log10(1 / vocab_size), _LOG10),
             Mistake(lambda vocab_size: -math.log2(1 / vocab_size),
-                    "That is \\( \\log_2 \\), the loss in bits. Cross-entropy uses the natural logarithm, ln."),
+                    "That is log2, the loss in bits. Cross-entropy uses the natural logarithm, ln."),
             Mistake(lambda vocab_size: math.log(1 / vocab_size),
                     "A loss is minus the log of a probability, and the log of a probability below 1 is "
                     "negative: the loss comes out positive."),
@@ -244,12 +103,12 @@ EXERCISES: tuple[Exercise, ...] = (
         precision=decimals(2),
         mistakes=(
             Mistake(lambda **given: cross_entropy(**given) / math.log(10), _LOG10),
-            Mistake(lambda symbols, logits, target: _logsumexp(logits) - max(logits),
+            Mistake(lambda symbols, logits, target: logsumexp(logits) - max(logits),
                     "That is the loss the example would have if the symbol with the largest logit were the "
                     "right one. The loss reads the probability of the right symbol."),
             Mistake(lambda symbols, logits, target: -logits[symbols.index(target)],
                     "You took minus the right symbol's logit alone. Its log-probability is "
-                    "\\( z_y - \\ln\\sum_j e^{z_j} \\): the normaliser is what makes this loss large."),
+                    "z_y − ln Σ_j exp(z_j): the normaliser is what makes this loss large."),
         ),
         hint="Softmax first: \\( p_y = e^{z_y} / \\sum_j e^{z_j} \\). The loss is \\( -\\ln p_y \\), which is "
         "the same as \\( \\ln\\sum_j e^{z_j} - z_y \\).",
@@ -258,7 +117,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "The network gives $target a probability of only $p_target. It is sure of another symbol, and "
         "wrong: that is what a large first loss means.",
         derived=lambda symbols, logits, target: dict(
-            logsumexp=_logsumexp(logits),
+            logsumexp=logsumexp(logits),
             target_logit=logits[symbols.index(target)],
             p_target=math.exp(-cross_entropy(symbols, logits, target)),
         ),
@@ -279,7 +138,7 @@ EXERCISES: tuple[Exercise, ...] = (
             Mistake(lambda scale, **given: scale * cross_entropy(**given),
                     "You scaled the loss. Softmax is not linear: scale each logit, then redo the softmax."),
             Mistake(lambda symbols, **given: math.log(len(symbols)),
-                    "That is \\( \\ln 4 \\), the loss of an exactly uniform guess. The scaled logits are "
+                    "That is ln 4, the loss of an exactly uniform guess. The scaled logits are "
                     "closer together, but not equal."),
             Mistake(lambda scale, logits, **given: cross_entropy(logits=[scale * z for z in logits], **given)
                     / math.log(10), _LOG10),
@@ -308,9 +167,8 @@ EXERCISES: tuple[Exercise, ...] = (
         precision=significant(3),
         mistakes=(
             Mistake(lambda xs: [1 - math.tanh(x) for x in xs],
-                    "You used \\( 1 - \\tanh x \\). The derivative is \\( 1 - \\tanh^2 x \\): square the "
-                    "output first."),
-            Mistake(lambda xs: [math.tanh(x) for x in xs], "Those are the outputs \\( \\tanh x \\), not the slope."),
+                    "You used 1 − tanh(x). The derivative is 1 − tanh(x)²: square the output first."),
+            Mistake(lambda xs: [math.tanh(x) for x in xs], "Those are the outputs tanh(x), not the slope."),
         ),
         hint="\\( \\frac{d}{dx}\\tanh x = 1 - \\tanh^2 x \\): compute the output, square it, subtract from 1.",
         solution="The outputs are \\( \\tanh x = $outputs \\), so the slopes \\( 1 - \\tanh^2 x \\) are "
@@ -330,11 +188,11 @@ EXERCISES: tuple[Exercise, ...] = (
         kind=NUMBER,
         precision=significant(3),
         mistakes=(
-            Mistake(lambda h: 1 - h, "You used \\( 1 - h \\). The local derivative is \\( 1 - h^2 \\)."),
+            Mistake(lambda h: 1 - h, "You used 1 − h. The local derivative is 1 − h²."),
             Mistake(lambda h: 100 * (1 - h**2), "That is a percentage. Give the fraction."),
             Mistake(lambda h: 1 - math.tanh(h) ** 2,
-                    "You computed the slope at \\( x = 0.99 \\), but 0.99 is the unit's output. Written "
-                    "with the output, the slope is \\( 1 - h^2 \\)."),
+                    "You computed the slope as if h were the pre-activation, but h is the unit's output. "
+                    "Written with the output, the slope is 1 − h²."),
         ),
         hint="The chain rule multiplies the arriving gradient by the local derivative, which you can write "
         "with the output alone: \\( \\frac{dh}{dx} = 1 - h^2 \\).",
@@ -351,19 +209,19 @@ EXERCISES: tuple[Exercise, ...] = (
         section="saturated-neurons.md#saturation-map",
         statement="Five examples pass through a layer of six tanh units. The table gives each output "
         "\\( h \\):\n\n$table\n\n"
-        "The lesson's saturation map paints an output white when \\( |h| > $threshold \\). For each unit, "
-        "on what fraction of the five examples is it saturated? Give six fractions, unit 1 first.",
+        "Count an output as saturated when \\( |h| > $threshold \\), as the lesson's histograms do. For each "
+        "unit, on what fraction of the five examples is it saturated? Give six fractions, unit 1 first.",
         inputs=dict(table=_SATURATION_TABLE, threshold=SATURATED),
         expected=shares_saturated,
         kind=NUMBERS,
         precision=decimals(2),
         mistakes=(
             Mistake(lambda **given: shares_saturated(**given, signed=True),
-                    "You counted only outputs near +1. tanh saturates at both ends: compare \\( |h| \\)."),
+                    "You counted only outputs near +1. tanh saturates at both ends: compare |h|."),
             Mistake(lambda **given: [100 * s for s in shares_saturated(**given)],
                     "Those are percentages. Give fractions between 0 and 1."),
             Mistake(lambda **given: [1 - s for s in shares_saturated(**given)],
-                    "You counted the examples on which each unit is *not* saturated."),
+                    "You counted the examples on which each unit is not saturated."),
         ),
         hint="Go down one column at a time and count the entries with \\( |h| > $threshold \\), whatever "
         "their sign; divide by 5.",
@@ -396,8 +254,8 @@ EXERCISES: tuple[Exercise, ...] = (
         ),
         derived=lambda table, threshold: dict(passed=1 - threshold**2),
         hint="Look for columns in which every entry has \\( |h| > $threshold \\), negative entries included.",
-        solution="Units $answer have \\( |h| > $threshold \\) in every row: they are the all-white columns "
-        "of a saturation map. The gradient reaching their weights is multiplied by "
+        solution="Units $answer have \\( |h| > $threshold \\) in every row: in a saturation map they would be "
+        "columns white from top to bottom. The gradient reaching their weights is multiplied by "
         "\\( 1 - h^2 < $passed \\) on every example, so they barely move, and gradient descent cannot pull them out.",
     ),
     Exercise(
@@ -408,7 +266,7 @@ EXERCISES: tuple[Exercise, ...] = (
         statement="Someone initialised the lesson's deeper network (5 tanh layers of 100 units), ran one "
         "batch of $batch through it and printed what the activation histograms are read for:\n\n"
         "$summary\n\nWhich diagnosis fits?",
-        inputs=dict(summary=_mystery_summary(), batch=_MYSTERY_BATCH),
+        inputs=dict(summary=mystery_summary(), batch=MYSTERY_BATCH),
         expected=lambda summary, batch: diagnose(summary),
         kind=CHOICE,
         options=MYSTERY_OPTIONS,
@@ -431,7 +289,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "so most units sit in tanh's flat tails: this network was drawn with gain $gain instead of 5/3. "
         "Before any training, the learning rate cannot be the cause.",
         derived=lambda summary, batch: dict(
-            last_std=summary.values[-1][0], last_saturated=summary.values[-1][1], gain=_MYSTERY_GAIN,
+            last_std=summary.values[-1][0], last_saturated=summary.values[-1][1], gain=MYSTERY_GAIN,
             threshold=SATURATED,
         ),
     ),
@@ -474,13 +332,13 @@ EXERCISES: tuple[Exercise, ...] = (
         precision=decimals(3),
         mistakes=(
             Mistake(lambda fan_in, fan_out: TANH_GAIN / math.sqrt(fan_out),
-                    "You divided by \\( \\sqrt{\\text{fan\\_out}} \\). Each output sums over the layer's "
+                    "You divided by √fan_out. Each output sums over the layer's "
                     "inputs, so the rule uses fan_in."),
             Mistake(lambda fan_in, fan_out: 1 / math.sqrt(fan_in),
                     "You left out tanh's gain. tanh squeezes its input, so the rule multiplies by 5/3 to "
                     "make up for it."),
             Mistake(lambda fan_in, fan_out: math.sqrt(2) / math.sqrt(fan_in),
-                    "\\( \\sqrt{2} \\) is the gain for ReLU. This layer uses tanh."),
+                    "√2 is the gain for ReLU. This layer uses tanh."),
             Mistake(lambda fan_in, fan_out: TANH_GAIN / fan_in,
                     "You divided by fan_in itself. Variances add, so the std grows with the square root."),
         ),
@@ -510,11 +368,11 @@ EXERCISES: tuple[Exercise, ...] = (
                     "parameter's gradient and look for a factor that is zero."),
             Mistake(lambda **given: set(),
                     "The logits are all 0, so softmax is uniform, which is not the targets: the gradient "
-                    "at the logits, \\( p - y \\), is not zero. Some parameter receives it."),
+                    "at the logits, p − y, is not zero. Some parameter receives it."),
             Mistake(lambda **given: {"W2", "b2"},
-                    "\\( W_2 \\)'s gradient is \\( h^\\top (p - y) \\), and every \\( h = \\tanh(0) = 0 \\)."),
+                    "W2's gradient is hᵀ(p − y), and every h = tanh(0) = 0."),
             Mistake(lambda **given: {"b1", "b2"},
-                    "\\( b_1 \\)'s gradient comes back through \\( W_2 \\), which is all zero."),
+                    "b1's gradient comes back through W2, which is all zero."),
         ),
         hint="Forward first: what are \\( h \\), the logits and the softmax? Then backward: the gradient at the "
         "logits is \\( p - y \\) (averaged over the batch); find each parameter's gradient from it.",
@@ -537,14 +395,14 @@ EXERCISES: tuple[Exercise, ...] = (
         "training mode, BatchNorm first measures the batch's mean and variance. Give "
         "[mean, variance], with the variance as BatchNorm computes it.",
         inputs=dict(batch=_BN_BATCH),
-        expected=lambda batch: [_mean(batch), _variance(batch)],
+        expected=lambda batch: [mean(batch), variance(batch)],
         kind=NUMBERS,
         precision=significant(3),
         mistakes=(
-            Mistake(lambda batch: [_mean(batch), _variance(batch, ddof=1)],
-                    "You divided by \\( n - 1 \\) (the default of `torch.var`). BatchNorm normalises with "
-                    "the biased variance: divide by \\( n \\)."),
-            Mistake(lambda batch: [_mean(batch), math.sqrt(_variance(batch))],
+            Mistake(lambda batch: [mean(batch), variance(batch, ddof=1)],
+                    "You divided by n − 1 (the default of torch.var). BatchNorm normalises with "
+                    "the biased variance: divide by n."),
+            Mistake(lambda batch: [mean(batch), math.sqrt(variance(batch))],
                     "That second number is the standard deviation. The variance is its square."),
         ),
         hint="The variance BatchNorm uses is the mean of the squared deviations from the mean: divide by "
@@ -553,7 +411,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "\\sigma^2 = \\tfrac{1}{4}\\sum_i (x_i - \\mu)^2 = $variance. \\]\n\n"
         "BatchNorm divides by \\( n \\), not \\( n - 1 \\). (Its running variance, used in eval mode, is "
         "updated with the unbiased estimate, as PyTorch does.)",
-        derived=lambda batch: dict(mean=_mean(batch), variance=f"{_variance(batch):.3g}"),
+        derived=lambda batch: dict(mean=mean(batch), variance=f"{variance(batch):.3g}"),
     ),
     Exercise(
         id="batchnorm-output",
@@ -569,17 +427,14 @@ EXERCISES: tuple[Exercise, ...] = (
         precision=decimals(2),
         mistakes=(
             Mistake(lambda **given: batchnorm(**given | dict(eps=0.0)),
-                    "You left out \\( \\varepsilon \\). This unit barely varies across the batch, so its "
-                    "variance is not much larger than \\( \\varepsilon \\): add it inside the square root."),
+                    "You left out ε. This unit barely varies across the batch, so its variance is not "
+                    "much larger than ε: add it inside the square root."),
             Mistake(lambda **given: batchnorm(**given, ddof=1),
-                    "You used the unbiased variance (divide by \\( n - 1 \\)). BatchNorm divides by "
-                    "\\( n \\)."),
+                    "You used the unbiased variance (divide by n − 1). BatchNorm divides by n."),
             Mistake(lambda **given: batchnorm(**given | dict(gamma=1.0, beta=0.0)),
-                    "Those are the normalised values \\( \\hat{x} \\). Apply \\( \\gamma\\hat{x} + \\beta \\) "
-                    "last."),
+                    "Those are the normalised values x̂. Apply γ·x̂ + β last."),
             Mistake(lambda gamma, beta, **given: batchnorm(gamma=beta, beta=gamma, **given),
-                    "You swapped \\( \\gamma \\) and \\( \\beta \\): \\( \\gamma \\) scales, \\( \\beta \\) "
-                    "shifts."),
+                    "You swapped γ and β: γ scales, β shifts."),
         ),
         hint="\\( \\hat{x}_i = (x_i - \\mu)/\\sqrt{\\sigma^2 + \\varepsilon} \\) with the biased variance, "
         "then \\( y_i = \\gamma\\hat{x}_i + \\beta \\).",
@@ -589,8 +444,8 @@ EXERCISES: tuple[Exercise, ...] = (
         "Without \\( \\varepsilon \\) the outputs would be noticeably larger: for a unit that barely varies, "
         "\\( \\varepsilon \\) is what keeps the division from blowing tiny differences up.",
         derived=lambda batch, eps, **affine: dict(
-            mean=_mean(batch),
-            variance=f"{_variance(batch):.3g}",
+            mean=mean(batch),
+            variance=f"{variance(batch):.3g}",
             normalised=batchnorm(batch, 1.0, 0.0, eps),
         ),
     ),
@@ -604,23 +459,24 @@ EXERCISES: tuple[Exercise, ...] = (
         "running ← \\( (1 - m) \\) · running + \\( m \\) · batch mean. What is the running mean after "
         "this batch?",
         inputs=dict(batch=_BN_BATCH, running_mean=0.2, momentum=0.1),
-        expected=lambda batch, running_mean, momentum: (1 - momentum) * running_mean + momentum * _mean(batch),
+        expected=lambda batch, running_mean, momentum: (1 - momentum) * running_mean + momentum * mean(batch),
         kind=NUMBER,
         precision=decimals(4),
         mistakes=(
-            Mistake(lambda batch, running_mean, momentum: momentum * running_mean + (1 - momentum) * _mean(batch),
+            Mistake(lambda batch, running_mean, momentum: momentum * running_mean + (1 - momentum) * mean(batch),
                     "You swapped the weights. In PyTorch's convention the momentum is the weight of the "
-                    "*new* batch, so the running mean moves only a little."),
-            Mistake(lambda batch, running_mean, momentum: _mean(batch),
-                    "That is this batch's mean. The running mean takes only a step of size \\( m \\) "
+                    "new batch, so the running mean moves only a little."),
+            Mistake(lambda batch, running_mean, momentum: mean(batch),
+                    "That is this batch's mean. The running mean takes only a step of size m "
                     "towards it."),
         ),
-        hint="Compute the batch mean first, then mix: 90 % of the old running mean, 10 % of the batch mean.",
+        hint="Compute the batch mean first, then mix: a share \\( 1 - m \\) of the old running mean and a share "
+        "\\( m \\) of the batch mean.",
         solution="The batch mean is $batch_mean, so\n\n"
         "\\[ (1 - $momentum) \\cdot $running_mean + $momentum \\cdot $batch_mean = $answer. \\]\n\n"
         "Eval mode normalises with this slowly moving average instead of the batch's own statistics, so an "
         "example's output no longer depends on its batchmates.",
-        derived=lambda batch, **given: dict(batch_mean=_mean(batch)),
+        derived=lambda batch, **given: dict(batch_mean=mean(batch)),
     ),
     Exercise(
         id="fold-batchnorm",
@@ -642,10 +498,10 @@ EXERCISES: tuple[Exercise, ...] = (
         precision=decimals(3),
         mistakes=(
             Mistake(lambda **given: fold(**given, scale_rows=True),
-                    "You scaled the rows of \\( W \\). Each output feature is a column of our "
-                    "(fan_in, fan_out) \\( W \\): torch.nn.Linear stores the transpose, ours does not."),
+                    "You scaled the rows of W. Each output feature is a column of our "
+                    "(fan_in, fan_out) W: torch.nn.Linear stores the transpose, ours does not."),
             Mistake(lambda **given: fold(**given, keep_mean=False),
-                    "Your \\( b' \\) leaves out the running mean: BatchNorm subtracts it before scaling."),
+                    "Your b′ leaves out the running mean: BatchNorm subtracts it before scaling."),
             Mistake(lambda **given: fold(**given, std=False),
                     "You divided by the running variance. BatchNorm divides by its square root, the std."),
         ),
@@ -672,7 +528,7 @@ EXERCISES: tuple[Exercise, ...] = (
         inputs={},
         expected=changes_that_decouple,
         kind=CHOICES,
-        options={label: text for label, (text, _, _) in _BATCHMATE_CHANGES.items()},
+        options={label: text for label, (text, _, _) in BATCHMATE_CHANGES.items()},
         mistakes=(
             Mistake(lambda: {"a"}, "That is one of them. Another change on the list takes the batch out of "
                     "the computation altogether."),

@@ -12,12 +12,11 @@ from pathlib import Path
 
 from lessons.data import REPO_ROOT
 
-from practice.check import DEFAULT_SHEET, check_entry, plain
+from practice.check import COMMAND, DEFAULT_SHEET, check_entry
 from practice.exercise import Exercise
 from practice.exercises import BY_ID, EXERCISES
 
-SHEET = DEFAULT_SHEET.relative_to(REPO_ROOT).as_posix()
-COMMAND = "pytest practice"
+SHEET = f"practice/{DEFAULT_SHEET.name}"
 
 
 def pages(docs_dir: Path = REPO_ROOT / "docs") -> dict[str, str]:
@@ -65,7 +64,7 @@ def _example_feedback() -> str:
     exercise = BY_ID["uniform-baseline"]
     wrong, _ = exercise.known_mistakes()[0]
     result = check_entry(exercise, round(wrong, 3))
-    return f"FAILED practice/test_answers.py::test_answer[{exercise.id}] - {plain(result.message)}"
+    return f"___ test_answer[{exercise.id}] ___\n{result.message}"
 
 
 def _by_objective() -> str:
@@ -77,9 +76,10 @@ def _by_objective() -> str:
 
 
 def _exercise(number: int, exercise: Exercise, docs_dir: Path) -> str:
+    taught_in = f"[{_section_title(exercise.section, docs_dir)}]({exercise.section})"
     parts = [
         f"## {number}. {exercise.title} {{#ex-{exercise.id}}}",
-        f"*Objective {exercise.objective} · Taught in: [{_section_title(exercise.section, docs_dir)}]({exercise.section})*",
+        f"*Objective {exercise.objective} · Taught in: {taught_in}*",
         exercise.render(exercise.statement),
     ]
     if any(exercise.options.values()):
