@@ -103,7 +103,6 @@ for name, label in NETS.items():
     params = sum(p.numel() for p in nets[name].parameters())
     train_loss = record.number(f"{name}_train_loss", split_loss(nets[name], data, "train"))
     val_loss = record.number(f"{name}_val_loss", split_loss(nets[name], data, "val"))
-    record.number(f"{name}_params", params)
     results.append(f"| {label} | {params:,} | {run.initial_loss:.3f} | {train_loss:.4f} | {val_loss:.4f} |")
     print(f"{label}: {params:,} parameters, first loss {run.initial_loss:.3f}, "
           f"train {train_loss:.4f}, val {val_loss:.4f} ({run.seconds:.0f} s)")
@@ -115,10 +114,10 @@ for name, label in NETS.items():
 # share of saturated units (|h| > 0.97).
 
 # %%
-def layer_histograms(ax, tensors, labels, bins=50, value_range=None):
+def layer_histograms(ax, tensors, labels, value_range, bins=50):
+    """One density curve per layer, over the same range of values."""
     for i, (t, label) in enumerate(zip(tensors, labels)):
-        low, high = value_range or (t.min().item(), t.max().item())
-        counts, edges = torch.histogram(t.flatten().double(), bins=bins, range=(low, high), density=True)
+        counts, edges = torch.histogram(t.flatten().double(), bins=bins, range=value_range, density=True)
         ax.plot((edges[:-1] + edges[1:]) / 2, counts, color=COLORS[i], label=label)
 
 
@@ -127,14 +126,14 @@ for ax, (name, label) in zip(axes, NETS.items()):
     w = watchers[name]
     labels = [f"layer {i + 1}: mean {s['mean']:+.2f}, std {s['std']:.2f}, saturated {s['saturated']:.1%}"
               for i, s in enumerate(w.activation_stats)]
-    layer_histograms(ax, w.activations, labels, value_range=(-1, 1))
+    layer_histograms(ax, w.activations, labels, (-1, 1))
     ax.legend(fontsize=8, loc="upper center")
     ax.set_title(f"{label}: tanh outputs at step {snapshot:,}")
     ax.set_xlabel("activation")
+    # Per-layer lists: a page quotes layer 1 as <name>_act_std.0
+    record.number(f"{name}_act_std", [s["std"] for s in w.activation_stats])
+    record.number(f"{name}_act_saturated", [s["saturated"] for s in w.activation_stats])
     for i, s in enumerate(w.activation_stats):
-        record.number(f"{name}_act_std_{i + 1}", s["std"])
-        record.number(f"{name}_act_saturated_{i + 1}", s["saturated"])
-        record.number(f"{name}_init_saturated_{i + 1}", w.initial[i]["saturated"])
         print(f"{label}, layer {i + 1}: std {s['std']:.3f}, saturated {s['saturated']:.1%} "
               f"(at the first step {w.initial[i]['saturated']:.1%})")
 axes[0].set_ylabel("density")
@@ -164,14 +163,12 @@ fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
 for ax, (name, label) in zip(axes, NETS.items()):
     w = watchers[name]
     labels = [f"layer {i + 1}: mean {s['mean']:+.1e}, std {s['std']:.1e}" for i, s in enumerate(w.gradient_stats)]
-    largest = max(g.abs().max().item() for g in w.gradients)
-    layer_histograms(ax, w.gradients, labels, value_range=(-largest, largest))
+    reach = 5 * max(s["std"] for s in w.gradient_stats)  # the tails beyond 5 std are too thin to see
+    layer_histograms(ax, w.gradients, labels, (-reach, reach))
     ax.legend(fontsize=8, loc="upper left")
     ax.set_title(f"{label}: gradients at step {snapshot:,}")
     ax.set_xlabel("gradient")
     stds = [s["std"] for s in w.gradient_stats]
-    record.number(f"{name}_grad_std_first", stds[0])
-    record.number(f"{name}_grad_std_last", stds[-1])
     record.number(f"{name}_grad_std_spread", max(stds) / min(stds))
     print(f"{label}: gradient std per layer " + "  ".join(f"{s:.2e}" for s in stds))
 axes[0].set_ylabel("density")
@@ -201,7 +198,7 @@ for ax, (name, label) in zip(axes, NETS.items()):
     labels = [f"{tuple(p.shape)}: grad std {g.std():.1e}, grad:data {r:.1e}"
               for g, p, r in zip(w.weight_grads, w.weight_values, ratios)]
     largest = max(g.abs().max().item() for g in w.weight_grads)
-    layer_histograms(ax, w.weight_grads, labels, bins=80, value_range=(-largest, largest))
+    layer_histograms(ax, w.weight_grads, labels, (-largest, largest), bins=80)
     ax.legend(fontsize=7, loc="upper left")
     ax.set_yscale("log")
     ax.set_title(f"{label}: weight gradients at step {snapshot:,}")
@@ -280,20 +277,21 @@ record.figure(
 # %%
 fig, axes = plt.subplots(2, 5, figsize=(13, 5), sharex=True, sharey=True)
 images = {name: torch.log10(1 + watchers[name].over_time / watchers[name].samples.clamp(min=1)) for name in NETS}
-top = max(image.max().item() for image in images.values())  # one colour scale for all ten panels
+# One colour scale for all ten panels, spanning the counts that occur.
+low, top = min(image.min().item() for image in images.values()), max(image.max().item() for image in images.values())
 for row, (name, label) in zip(axes, NETS.items()):
     w = watchers[name]
     share = w.saturated / w.samples.clamp(min=1)
     for i, ax in enumerate(row):
         shown = ax.imshow(images[name][i], origin="lower", aspect="auto", extent=(0, steps, 0, 1), cmap="magma",
-                          vmin=0, vmax=top, interpolation="nearest")
+                          vmin=low, vmax=top, interpolation="nearest")
         ax.axhline(SATURATED, color="white", linestyle=":", linewidth=0.8)
         ax.grid(False)
         ax.set_title(f"{label}, layer {i + 1}", fontsize=9)
-        record.number(f"{name}_saturated_start_{i + 1}", share[i, 0])
-        record.number(f"{name}_saturated_end_{i + 1}", share[i, -1])
         print(f"{label}, layer {i + 1}: saturated {share[i, 0]:.1%} in the first slice, {share[i, -1]:.1%} in the last")
     row[0].set_ylabel("|tanh output|")
+    record.number(f"{name}_saturated_start", share[:, 0].tolist())
+    record.number(f"{name}_saturated_end", share[:, -1].tolist())
 for ax in axes[1]:
     ax.set_xlabel("step")
     ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
@@ -305,9 +303,9 @@ record.figure(
     alt=(
         "Ten heat maps, one per tanh layer, without BatchNorm (top) and with it (bottom): x is the training step, "
         "y the magnitude of the layer's outputs from 0 to 1, colour the log count, with a dotted line at 0.97. "
-        f"Without BatchNorm layer 5's saturated share goes from {record.numbers['plain_saturated_start_5']:.0%} "
-        f"to {record.numbers['plain_saturated_end_5']:.0%} over training; with it, from "
-        f"{record.numbers['batchnorm_saturated_start_5']:.0%} to {record.numbers['batchnorm_saturated_end_5']:.0%}."
+        f"Without BatchNorm layer 5's saturated share goes from {record.numbers['plain_saturated_start'][-1]:.0%} "
+        f"to {record.numbers['plain_saturated_end'][-1]:.0%} over training; with it, from "
+        f"{record.numbers['batchnorm_saturated_start'][-1]:.0%} to {record.numbers['batchnorm_saturated_end'][-1]:.0%}."
     ),
 )
 
@@ -319,28 +317,34 @@ record.figure(
 # with it, each layer's output is normalised whatever the scale of the weights before it.
 
 # %%
+class FirstStepRatio:
+    """Observer: the hidden weights' mean grad:data ratio at a run's first step."""
+
+    def __init__(self, net):
+        self.hidden = [layer.weight for layer in net.layers if isinstance(layer, Linear)][:-1]
+
+    def __call__(self, step, net, lr):
+        if step == 0:
+            self.ratio = sum((w.grad.std() / w.std()).item() for w in self.hidden) / len(self.hidden)
+
+
 gains = [0.5, 1.0, 5 / 3, 3.0]
 gain_labels = ["0.5", "1", "5/3", "3"]
 sweep_steps = record.number("sweep_steps", lesson_steps(10_000))
-sweep = {}
+sweep, first_ratio = {}, {}
 for name, label in NETS.items():
     for gain, gain_label in zip(gains, gain_labels):
         generator = torch.Generator().manual_seed(DEFAULT_SEED)
         net = build_deep_net(generator, gain=gain, batchnorm=name == "batchnorm")
-        hidden = [layer.weight for layer in net.layers if isinstance(layer, Linear)][:-1]
-        first = {}
-
-        def first_grad_to_data(step, net, lr, hidden=hidden, first=first):
-            if step == 0:
-                first["ratio"] = sum((w.grad.std() / w.std()).item() for w in hidden) / len(hidden)
-
-        run = train(net, data, sweep_steps, generator, observe=first_grad_to_data, progress=f"{label}, gain {gain_label}")
+        first_step = FirstStepRatio(net)
+        run = train(net, data, sweep_steps, generator, observe=first_step, progress=f"{label}, gain {gain_label}")
         sweep[name, gain] = (run.losses, split_loss(net, data, "val"))
-        record.number(f"sweep_{name}_{gain_label}_val", sweep[name, gain][1])
-        record.number(f"sweep_{name}_{gain_label}_grad_data", first["ratio"])
+        first_ratio[name, gain] = first_step.ratio
         print(f"{label}, gain {gain_label}: val loss {sweep[name, gain][1]:.4f}, "
-              f"hidden layers' grad:data at the first step {first['ratio']:.1e}")
-    val = [sweep[name, gain][1] for gain in gains]
+              f"hidden layers' grad:data at the first step {first_step.ratio:.1e}")
+    # Lists in the order of `gains`: a page quotes gain 0.5 as sweep_<name>_val.0
+    val = record.number(f"sweep_{name}_val", [sweep[name, gain][1] for gain in gains])
+    record.number(f"sweep_{name}_grad_data", [first_ratio[name, gain] for gain in gains])
     record.number(f"sweep_{name}_best", min(val))
     record.number(f"sweep_{name}_worst", max(val))
     record.number(f"sweep_{name}_spread", max(val) - min(val))
