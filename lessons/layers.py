@@ -102,17 +102,16 @@ class BatchNorm1d(Module):
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if self.training:
-            if x.shape[0] < 2:
+            n = x.shape[0]
+            if n < 2:
                 raise ValueError("BatchNorm1d needs more than one example per batch in training mode")
-            mean = x.mean(0)
-            var = x.var(0, unbiased=False)
+            var, mean = torch.var_mean(x, 0, unbiased=False)  # one pass for both statistics
             with torch.no_grad():
-                m = self.momentum
-                self.running_mean.mul_(1 - m).add_(mean, alpha=m)
-                self.running_var.mul_(1 - m).add_(x.var(0, unbiased=True), alpha=m)
+                self.running_mean.lerp_(mean, self.momentum)
+                self.running_var.lerp_(var * (n / (n - 1)), self.momentum)  # the unbiased variance
         else:
             mean, var = self.running_mean, self.running_var
-        self.out = self.gamma * (x - mean) / torch.sqrt(var + self.eps) + self.beta
+        self.out = self.gamma * (x - mean) * torch.rsqrt(var + self.eps) + self.beta
         return self.out
 
     def parameters(self):

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from lessons.data import DEFAULT_NAMES, REPO_ROOT
 from lessons.record import RECORD_FILE
+from lessons.train import QUICK
 
 LESSONS_DIR = Path(__file__).resolve().parent
 CACHE_DIR = Path(os.environ.get("LESSONS_CACHE_DIR") or REPO_ROOT / ".cache" / "lessons")
@@ -100,6 +101,10 @@ def run_lessons(
         else:
             todo.append((script, out))
     if todo:
+        # Longest first, by the last run's time: the two cores then finish close together.
+        durations_file = cache_dir / f"durations{'-quick' if quick else ''}.json"
+        durations = json.loads(durations_file.read_text()) if durations_file.exists() else {}
+        todo.sort(key=lambda item: -durations.get(item[0].stem, float("inf")))
         log(f"running {len(todo)} lesson script(s){' (quick mode)' if quick else ''}: {', '.join(s.stem for s, _ in todo)}")
         with ProcessPoolExecutor(max_workers=min(2, len(todo))) as pool:
             futures = [pool.submit(_execute, script, out, quick) for script, out in todo]
@@ -107,8 +112,10 @@ def run_lessons(
                 seconds = future.result()
                 log(f"  {script.stem}: {seconds:.0f} s")
                 results[script.stem] = LessonResult(script.stem, script, out, True, seconds)
+                durations[script.stem] = round(seconds, 1)
+        durations_file.write_text(json.dumps(durations, indent=1) + "\n")
         _prune(cache_dir, {r.dir for r in results.values()})
-    return results
+    return dict(sorted(results.items()))
 
 
 def _execute(script: Path, out: Path, quick: bool) -> float:
@@ -159,7 +166,7 @@ def _prune(cache_dir: Path, keep: set[Path]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lessons.run", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="scripts to run, e.g. 01_confident_start (default: all)")
-    parser.add_argument("--quick", action="store_true", help="a fiftieth of the training steps")
+    parser.add_argument("--quick", action="store_true", default=QUICK, help="a fiftieth of the training steps (default when LESSONS_QUICK=1)")
     parser.add_argument("--force", action="store_true", help="run even if the cache has a result")
     args = parser.parse_args(argv)
     try:
