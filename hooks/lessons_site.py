@@ -88,7 +88,16 @@ _NOTEBOOK_CDN_SCRIPTS = re.compile(
 )
 
 
+# A lesson figure in a notebook output carries data-figure="<script>/<name>": serve the file the
+# narrative pages already use instead of a second, inlined copy.
+_INLINED_FIGURE = re.compile(r'src="data:image/png;base64,[^"]*"([^>]*?) data-figure="([^"]+)"')
+
+
 def on_post_page(output, page, config):
     if page.file.src_uri.endswith(".ipynb"):
         output = _NOTEBOOK_CDN_SCRIPTS.sub("", output)
+        to_root = "../" * page.url.count("/")
+        output = _INLINED_FIGURE.sub(lambda m: f'src="{to_root}{FIGURES_URL}/{m.group(2)}.png"{m.group(1)}', output)
+        # Code cells scroll sideways; a keyboard must be able to reach them to scroll.
+        output = output.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
     return output

@@ -107,8 +107,8 @@ def test_dark_mode_toggle_works_and_persists(page, server):
 @pytest.mark.parametrize("word, expected", [("saturation", "saturated-neurons"), ("kaiming", "healthy-depth"), ("batchnorm", "batchnorm")])
 def test_search_finds_the_lesson_pages(page, server, word, expected):
     page.goto(server + "/", wait_until="networkidle")
-    page.locator("label.md-search__icon, .md-search__input").first.click()
-    page.fill("input.md-search__input", word)
+    page.keyboard.press("/")  # Material's shortcut to the search box
+    page.keyboard.type(word)
     page.wait_for_selector(".md-search-result__item")
     links = page.eval_on_selector_all(".md-search-result__item a", "links => links.map(a => a.href)")
     assert any(f"/{expected}/" in link for link in links), links
