@@ -4,9 +4,11 @@
     lessons.layers       from-scratch layers with torch.nn's API
     lessons.model        the lecture's MLP, its initialisations, the deeper tanh stack
     lessons.train        the one training loop; `python -m lessons.train`
+    lessons.backprop     the lecture's MLP trained by hand-written backprop, several nets side by side
     lessons.diagnostics  what the histograms measure: saturation, per-layer statistics
     lessons.record       how a lesson script hands its figures and numbers to the pages
     lessons.run          run every lesson script once per change (`python -m lessons.run`)
+    lessons.bench        how fast all of this is (`python -m lessons.bench`)
 
 The numbered scripts beside these modules (01_*.py, …) are the lessons themselves.
 """

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from lessons.data import DEFAULT_NAMES
-from lessons.model import DEFAULT_SEED
-from lessons.train import learning_rate, split_loss, train_config
+from lessons.model import CONFIGS, DEFAULT_SEED
+from lessons.train import DRAW_CHUNK, learning_rate, split_loss, train_config, train_configs
 from tests.conftest import run_python
 
 
@@ -32,6 +32,51 @@ def test_training_lowers_the_loss_and_is_deterministic(dataset):
     assert torch.equal(run_a.losses, run_b.losses)
     assert run_a.losses[-50:].mean() < run_a.initial_loss - 0.5
     assert split_loss(net_a, dataset, "val") < 3.0
+
+
+def test_split_loss_in_chunks_is_the_mean_over_the_split(dataset):
+    net, _ = train_config("batchnorm", dataset, steps=100, progress=False)
+    net.eval()
+    with torch.no_grad():
+        whole = torch.nn.functional.cross_entropy(net(dataset.Xval), dataset.Yval).item()
+    net.train()
+    assert split_loss(net, dataset, "val") == pytest.approx(whole, abs=1e-6)
+    assert net.training  # left as it was
+
+
+def test_minibatches_are_the_lectures_draws(dataset):
+    """Drawn a chunk at a time, the minibatches are still one randint(0, n, (32,)) per step after the weights."""
+    steps = DRAW_CHUNK + 200  # across a chunk's edge
+    _, run = train_config("kaiming", dataset, steps, progress=False)
+    g = torch.Generator().manual_seed(DEFAULT_SEED)
+    C = torch.randn((27, 10), generator=g)
+    W1 = torch.randn((30, 200), generator=g) * (5 / 3) / 30**0.5
+    b1 = torch.randn(200, generator=g) * 0.01
+    W2 = torch.randn((200, 27), generator=g) * 0.01
+    b2 = torch.randn(27, generator=g) * 0
+    parameters = [C, W1, b1, W2, b2]
+    for p in parameters:
+        p.requires_grad = True
+    for i in range(steps):
+        ix = torch.randint(0, dataset.Xtr.shape[0], (32,), generator=g)
+        logits = torch.tanh(C[dataset.Xtr[ix]].view(32, -1) @ W1 + b1) @ W2 + b2
+        loss = torch.nn.functional.cross_entropy(logits, dataset.Ytr[ix])
+        for p in parameters:
+            p.grad = None
+        loss.backward()
+        for p in parameters:
+            p.data += -learning_rate(i, steps) * p.grad
+        assert loss.item() == pytest.approx(run.losses[i].item(), rel=1e-4), f"step {i}"
+
+
+def test_cli_reproduces_the_loss_log_row(dataset):
+    """The loss log trains all five side by side; the command line trains one: same numbers, to the last bit."""
+    result = run_python("-m", "lessons.train", "--config", "batchnorm", "--steps", "300", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    model, run = train_configs(list(CONFIGS), dataset, 300, progress=False)["batchnorm"]
+    assert out["initial_loss"] == run.initial_loss
+    assert out["val_loss"] == split_loss(model, dataset, "val")
 
 
 def test_cli_json_contract():
