@@ -6,7 +6,6 @@
 # (`python lessons/01_confident_start.py`) or open it as a notebook.
 
 # %%
-
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F

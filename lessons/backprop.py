@@ -1,0 +1,156 @@
+"""The lecture's MLP with its backward pass written out by hand, several nets side by side.
+
+Autograd records every operation of the forward pass and replays it backwards. For a net
+this small that bookkeeping costs more than the arithmetic, so the training loop
+(lessons.train) trains the lecture's MLP with the gradients derived by hand instead, the
+way the next lecture ("becoming a backprop ninja") derives them, in its variable names.
+
+One twist: `MLPStack` trains K nets at once. Each tensor gets a leading dimension of K (net
+k's W1 is `W1[k]`), and torch.bmm multiplies K pairs of matrices in one call, so the fixed
+cost of each operation is paid once for all K nets. Nets with BatchNorm ride along: they come
+last in the stack, and only their slice is normalised. Each net keeps its own weights and its
+own minibatches, and its numbers are bit for bit the ones it gets when trained alone
+(tests/test_backprop.py checks that, and every gradient against autograd).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from lessons.layers import BatchNorm1d, Embedding, Flatten, Linear, Sequential, Tanh
+
+_PLAIN = [Embedding, Flatten, Linear, Tanh, Linear]
+_NORMALISED = [Embedding, Flatten, Linear, BatchNorm1d, Tanh, Linear]
+
+
+def layout(model: Sequential) -> tuple | None:
+    """The sizes a net must share with others to train beside them, or None if it is not the lecture's MLP.
+
+    The lecture's MLP is Embedding → Flatten → Linear → (BatchNorm1d) → Tanh → Linear with an
+    output bias; its gradients are not kept for inspection (`retain_grads`).
+    """
+    kinds = [type(layer) for layer in model.layers]
+    if kinds not in (_PLAIN, _NORMALISED) or model.layers[-1].bias is None or model.retain_grads:
+        return None
+    embedding, hidden, output = model.layers[0], model.layers[2], model.layers[-1]
+    return tuple(embedding.weight.shape), tuple(hidden.weight.shape), tuple(output.weight.shape), hidden.weight.device
+
+
+def has_batchnorm(model: Sequential) -> bool:
+    return isinstance(model.layers[3], BatchNorm1d)
+
+
+class MLPStack:
+    """K of the lecture's MLPs of one `layout` as one batched net, trained by hand-written backprop.
+
+    Nets with BatchNorm must come after those without, so that they are one slice of the stack.
+    """
+
+    def __init__(self, models: list[Sequential]):
+        if not models or any(layout(m) is None or layout(m) != layout(models[0]) for m in models):
+            raise ValueError("MLPStack takes one or more of the lecture's MLPs, all of the same sizes")
+        normalised = [has_batchnorm(m) for m in models]
+        if normalised != sorted(normalised):
+            raise ValueError("MLPStack: the nets with BatchNorm must come after those without")
+        norms = [m.layers[3] for m in models if has_batchnorm(m)]
+        if len({(norm.eps, norm.momentum) for norm in norms}) > 1:
+            raise ValueError("MLPStack: the nets with BatchNorm must share its eps and momentum")
+        self.models = models
+        K = len(models)
+        self.bn = slice(K - len(norms), K) if norms else None  # the nets with BatchNorm
+        self.eps, self.momentum = (norms[0].eps, norms[0].momentum) if norms else (None, None)
+
+        def stack(tensors):  # net k's tensor becomes slice k of one (K, ...) tensor
+            return torch.stack([t.detach() for t in tensors]).contiguous()
+
+        # Biases and BatchNorm's vectors are stored as (K, 1, features), to broadcast over the batch.
+        hidden = [m.layers[2] for m in models]
+        self.C = stack(m.layers[0].weight for m in models)
+        self.W1 = stack(layer.weight for layer in hidden)
+        # A net without a hidden bias (BatchNorm's beta replaces it) gets one fixed at zero: adding 0 changes nothing.
+        self.b1 = stack(torch.zeros_like(layer.weight[0]) if layer.bias is None else layer.bias for layer in hidden)[:, None]
+        self.b1_trains = torch.tensor([layer.bias is not None for layer in hidden], dtype=self.b1.dtype, device=self.b1.device).view(K, 1, 1)
+        self.W2 = stack(m.layers[-1].weight for m in models)
+        self.b2 = stack(m.layers[-1].bias for m in models)[:, None]
+        self.parameters = [self.C, self.W1, self.b1, self.W2, self.b2]
+        if norms:
+            self.bngain = stack(norm.gamma for norm in norms)[:, None]
+            self.bnbias = stack(norm.beta for norm in norms)[:, None]
+            self.bnmean_running = stack(norm.running_mean for norm in norms)[:, None]
+            self.bnvar_running = stack(norm.running_var for norm in norms)[:, None]
+            self.parameters += [self.bngain, self.bnbias]
+        vocab = self.C.shape[1]
+        # Row of the stacked embedding table where net k's rows start: C.view(K·vocab, n_embd)[k·vocab + ix] is C[k][ix].
+        self.row_offsets = (torch.arange(K, device=self.C.device) * vocab).view(K, 1, 1)
+        self.minus_ones = torch.empty(0)  # made once per minibatch shape, for the softmax's backward
+
+    def step(self, Xb: torch.Tensor, Yb: torch.Tensor, lr: float) -> torch.Tensor:
+        """One SGD step of every net on its own minibatch: Xb (K, n, block), Yb (K, n); returns the K losses."""
+        C, W1, b1, W2, b2, bn = self.C, self.W1, self.b1, self.W2, self.b2, self.bn
+        K, n = Yb.shape
+        # forward pass, as lecture 3 writes it
+        rows = (Xb + self.row_offsets).view(-1)
+        embcat = C.view(-1, C.shape[2]).index_select(0, rows).view(K, n, -1)  # C[Xb], (K, n, block·n_embd)
+        hpreact = torch.baddbmm(b1, embcat, W1)
+        if bn is not None:  # the nets with BatchNorm normalise their slice
+            hprebn = hpreact[bn]
+            bnmean = hprebn.mean(1, keepdim=True)
+            bndiff = hprebn - bnmean
+            # Biased variance, as BatchNorm1d normalises with; written out because torch.var takes
+            # about 50 µs on a 32×200 batch (a slow reduction), as long as the rest of a net's step.
+            bnvar = (bndiff * bndiff).mean(1, keepdim=True)
+            bnvar_inv = (bnvar + self.eps).rsqrt()
+            bnraw = bndiff * bnvar_inv
+            hpreact[bn] = torch.addcmul(self.bnbias, self.bngain, bnraw)  # overwrites hprebn, which nothing below needs
+            # The running estimates, as BatchNorm1d keeps them (the variance unbiased).
+            self.bnmean_running.lerp_(bnmean, self.momentum)
+            self.bnvar_running.lerp_(bnvar * (n / (n - 1)), self.momentum)
+        h = torch.tanh(hpreact)
+        logits = torch.baddbmm(b2, h, W2)
+        logprobs = logits.log_softmax(2)
+        target = Yb.unsqueeze(2)
+        loss = -logprobs.gather(2, target).mean((1, 2))
+
+        # backward pass, as lecture 4 derives it
+        dlogits = logprobs.exp()  # softmax …
+        if self.minus_ones.shape != target.shape:
+            self.minus_ones = torch.full(target.shape, -1.0, device=target.device)
+        dlogits.scatter_add_(2, target, self.minus_ones)  # … minus one at the target …
+        dlogits /= n  # … over n, because the loss is the batch's mean
+        dh = torch.bmm(dlogits, W2.transpose(1, 2))
+        dW2 = torch.bmm(h.transpose(1, 2), dlogits)
+        db2 = dlogits.sum(1, keepdim=True)
+        dhpreact = torch.addcmul(dh, dh, h * h, value=-1)  # (1 − h²)·dh, as tanh' = 1 − tanh², in two operations, not three
+        grads = []
+        if bn is not None:  # through BatchNorm, for its slice
+            dbnout = dhpreact[bn]
+            dbngain = (bnraw * dbnout).sum(1, keepdim=True)
+            dbnbias = dbnout.sum(1, keepdim=True)
+            # Lecture 4's one-line BatchNorm backward, without its n/(n−1): the forward normalised by the biased variance.
+            dhpreact[bn] = self.bngain * bnvar_inv / n * (n * dbnout - dbnbias - bnraw * dbngain)
+            grads = [dbngain, dbnbias]
+        dhprebn = dhpreact
+        dembcat = torch.bmm(dhprebn, W1.transpose(1, 2))
+        dW1 = torch.bmm(embcat.transpose(1, 2), dhprebn)
+        db1 = dhprebn.sum(1, keepdim=True) * self.b1_trains  # a fixed zero bias stays zero
+        dC = torch.zeros_like(C).view(-1, C.shape[2]).index_add_(0, rows, dembcat.reshape(-1, C.shape[2]))
+        grads = [dC.view_as(C), dW1, db1, dW2, db2, *grads]  # in the order of self.parameters
+
+        torch._foreach_add_(self.parameters, grads, alpha=-lr)  # one fused update of every tensor
+        return loss
+
+    @torch.no_grad()
+    def write_back(self) -> None:
+        """Copy the trained weights (and running estimates) into each net's own tensors, in place."""
+        first_bn = self.bn.start if self.bn is not None else len(self.models)
+        for k, model in enumerate(self.models):
+            embedding, hidden, output = model.layers[0], model.layers[2], model.layers[-1]
+            pairs = [(embedding.weight, self.C[k]), (hidden.weight, self.W1[k]), (output.weight, self.W2[k]), (output.bias, self.b2[k])]
+            if hidden.bias is not None:
+                pairs.append((hidden.bias, self.b1[k]))
+            if k >= first_bn:
+                norm, j = model.layers[3], k - first_bn
+                pairs += [(norm.gamma, self.bngain[j]), (norm.beta, self.bnbias[j])]
+                pairs += [(norm.running_mean, self.bnmean_running[j]), (norm.running_var, self.bnvar_running[j])]
+            for mine, stacked in pairs:
+                mine.copy_(stacked.view_as(mine))

@@ -1,0 +1,443 @@
+"""How fast the engine trains and the site builds, against the lecture's loop as a reader types it.
+
+    python -m lessons.bench                    # full length: about 20 minutes on 2 cores
+    python -m lessons.bench --quick            # about 3 minutes: fewer steps, a quick-mode site
+    python -m lessons.bench --json bench.json  # also write every number as JSON
+
+Measured side by side in one run, on this machine:
+
+1. µs per training step of `kaiming` and `batchnorm`: the engine (lessons.train) against a
+   textbook loop written below (autograd, a Python loop over the parameters for the update),
+   the textbook timed at torch's default thread count and at one thread.
+2. The whole loss log (all five configurations, 200,000 steps each): the textbook loop at its
+   faster thread setting, one configuration after another, against the engine, both one after
+   another and side by side (`train_configs`); and whether their final train and val losses
+   agree within 0.01 (same weights, same minibatches: only rounding differs).
+3. A cold `mkdocs build` (empty caches), a warm rebuild (nothing changed), and the time from
+   saving a Markdown page to the rebuilt page under `mkdocs serve`.
+
+Every measurement runs in a fresh process, so each has its own peak memory (the largest
+process's resident set, lesson kernels included) and its own thread setting. Timings on a
+shared machine are noisy: the step timings interleave the variants and keep each one's best
+of several runs. This is a benchmark, not a test: it asserts nothing about speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from lessons.data import REPO_ROOT, Dataset, load_dataset
+from lessons.model import CONFIGS, DEFAULT_SEED, InitConfig
+from lessons.train import FULL_STEPS, split_loss, train_config, train_configs
+
+AGREEMENT = 0.01  # the largest difference in a final loss that still counts as the same result
+EDITED_PAGE = "index.md"  # the page the serve measurement edits (and restores): the home page
+
+
+# ----------------------------------------------------------------------------------------------
+# the textbook loop
+
+
+def textbook_loop(config: InitConfig, data: Dataset, steps: int) -> dict:
+    """Lecture 3's training loop, as a reader types it; returns its time and final losses.
+
+    Same weights as `build_mlp` (the lecture's draws, in its order) and the same minibatches
+    as the engine. BatchNorm is the engine's BatchNorm1d written inline (biased variance to
+    normalise, unbiased in the running estimate), one variance per step as the lecture takes one std.
+    """
+    Xtr, Ytr = data.Xtr, data.Ytr
+    g = torch.Generator().manual_seed(DEFAULT_SEED)
+    C = torch.randn((27, 10), generator=g)
+    W1 = torch.randn((30, 200), generator=g) * config.hidden_weight_std
+    b1 = torch.randn(200, generator=g) * config.hidden_bias_std if config.hidden_bias_std is not None else torch.zeros(200)
+    W2 = torch.randn((200, 27), generator=g) * config.output_weight_std
+    b2 = torch.randn(27, generator=g) * config.output_bias_std
+    bngain, bnbias = torch.ones((1, 200)), torch.zeros((1, 200))
+    bnmean_running, bnvar_running = torch.zeros((1, 200)), torch.ones((1, 200))
+    parameters = [C, W1, W2, b2] + ([bngain, bnbias] if config.batchnorm else [b1])
+    for p in parameters:
+        p.requires_grad = True
+
+    lossi = []
+    start = time.perf_counter()
+    for i in range(steps):
+        ix = torch.randint(0, Xtr.shape[0], (32,), generator=g)
+        Xb, Yb = Xtr[ix], Ytr[ix]
+        emb = C[Xb]
+        embcat = emb.view(emb.shape[0], -1)
+        if config.batchnorm:
+            hpreact = embcat @ W1
+            bnmeani = hpreact.mean(0, keepdim=True)
+            bnvari = hpreact.var(0, keepdim=True, unbiased=False)
+            hpreact = bngain * (hpreact - bnmeani) / torch.sqrt(bnvari + 1e-5) + bnbias
+            with torch.no_grad():
+                bnmean_running = 0.999 * bnmean_running + 0.001 * bnmeani
+                bnvar_running = 0.999 * bnvar_running + 0.001 * bnvari * 32 / 31
+        else:
+            hpreact = embcat @ W1 + b1
+        h = torch.tanh(hpreact)
+        logits = h @ W2 + b2
+        loss = F.cross_entropy(logits, Yb)
+        for p in parameters:
+            p.grad = None
+        loss.backward()
+        lr = 0.1 if i < steps // 2 else 0.01
+        for p in parameters:
+            p.data += -lr * p.grad
+        lossi.append(loss.item())
+    seconds = time.perf_counter() - start
+
+    @torch.no_grad()
+    def split_loss(x, y):
+        hpreact = C[x].view(x.shape[0], -1) @ W1 + b1  # b1 stays zero with BatchNorm
+        if config.batchnorm:
+            hpreact = bngain * (hpreact - bnmean_running) / torch.sqrt(bnvar_running + 1e-5) + bnbias
+        return F.cross_entropy(torch.tanh(hpreact) @ W2 + b2, y).item()
+
+    return {"seconds": seconds, "train_loss": split_loss(Xtr, Ytr), "val_loss": split_loss(data.Xval, data.Yval)}
+
+
+# ----------------------------------------------------------------------------------------------
+# what runs in each measured process
+
+
+def run_worker(default_threads: int, spec: dict) -> dict:
+    """Train what `spec` asks for in this process; one result per configuration, plus the total time.
+
+    kind "textbook": `textbook_loop` on spec["threads"] threads ("default": torch's own choice,
+    read before lessons set one thread). kind "engine": `train_config` for each configuration in
+    turn; kind "side_by_side": `train_configs` for all at once (what the loss log script does).
+    Both engine kinds run on the engine's thread setting.
+    """
+    if spec["kind"] == "textbook":
+        torch.set_num_threads(default_threads if spec["threads"] == "default" else int(spec["threads"]))
+    data, steps, names = load_dataset(), spec["steps"], spec["configs"]
+    start = time.perf_counter()
+    results = {}
+    if spec["kind"] == "textbook":
+        results = {name: textbook_loop(CONFIGS[name], data, steps) for name in names}
+    else:
+        trained = train_configs(names, data, steps, progress=False) if spec["kind"] == "side_by_side" else {
+            name: train_config(name, data, steps, progress=False) for name in names
+        }
+        for name, (model, run) in trained.items():
+            results[name] = {"seconds": run.seconds, "train_loss": split_loss(model, data, "train"), "val_loss": split_loss(model, data, "val")}
+    for result in results.values():
+        result["us_per_step"] = result["seconds"] / steps * 1e6
+    return {"configs": results, "seconds": time.perf_counter() - start, "threads": torch.get_num_threads()}
+
+
+# The measured process records torch's default thread count before importing lessons, which sets one thread.
+_WORKER = (
+    "import json, sys, torch\n"
+    "default_threads = torch.get_num_threads()\n"
+    "from lessons.bench import run_worker\n"
+    "print(json.dumps(run_worker(default_threads, json.loads(sys.argv[1]))))\n"
+)
+
+
+def measured(argv: list[str], *, env: dict | None = None, cwd: Path = REPO_ROOT) -> dict:
+    """Run a command to the end: its wall seconds, the peak resident set of its largest process, its output."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env={**os.environ, **(env or {})})
+        # wait4 gives this child's resource usage: ru_maxrss is the largest peak of it and its descendants.
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        output = out.read().decode(errors="replace")
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, argv[:4]))} … failed (exit {process.returncode}):\n{output[-3000:]}")
+    return {"seconds": seconds, "peak_mib": _kib_to_mib(usage.ru_maxrss), "output": output}
+
+
+def _kib_to_mib(kib: int) -> float:
+    return kib / 1024  # Linux reports ru_maxrss in KiB
+
+
+def worker(kind: str, configs: list[str], steps: int, threads: str | int = "engine") -> dict:
+    """`run_worker` in a fresh process; its result plus the process's wall time and peak memory."""
+    spec = {"kind": kind, "configs": configs, "steps": steps, "threads": threads}
+    run = measured([sys.executable, "-c", _WORKER, json.dumps(spec)])
+    result = json.loads(run["output"].strip().splitlines()[-1])
+    return {**result, "wall_seconds": run["seconds"], "peak_mib": run["peak_mib"]}
+
+
+# ----------------------------------------------------------------------------------------------
+# the measurements
+
+
+def step_times(steps: int, repeats: int, log=print) -> dict:
+    """µs per step of the engine and the textbook loop (default threads, one thread), interleaved; best of `repeats`."""
+    variants = {"engine": ("engine", "engine"), "textbook_default": ("textbook", "default"), "textbook_1": ("textbook", 1)}
+    best = {}
+    for repeat in range(repeats):
+        for name in ("kaiming", "batchnorm"):
+            for variant, (kind, threads) in variants.items():
+                result = worker(kind, [name], steps, threads)
+                us = result["configs"][name]["us_per_step"]
+                log(f"  {name:9s} {variant:17s} run {repeat + 1}/{repeats}: {us:6.1f} µs/step on {result['threads']} thread(s)")
+                key = (name, variant)
+                if key not in best or us < best[key]["us_per_step"]:
+                    best[key] = {"us_per_step": us, "threads": result["threads"], "peak_mib": result["peak_mib"]}
+    table = {}
+    for name in ("kaiming", "batchnorm"):
+        row = {variant: best[name, variant] for variant in variants}
+        faster = min(("textbook_default", "textbook_1"), key=lambda v: row[v]["us_per_step"])
+        row["textbook_faster"] = faster
+        row["speedup"] = row[faster]["us_per_step"] / row["engine"]["us_per_step"]
+        table[name] = row
+    return table
+
+
+def loss_logs(steps: int, textbook_threads, log=print) -> dict:
+    """The whole loss log three ways, with each configuration's final losses and their agreement.
+
+    "training" counts the training loops only; "total" adds evaluating every net on the full
+    train and val splits.
+    """
+    names = list(CONFIGS)
+    runs = {}
+    for label, threads in [("textbook", textbook_threads), ("engine", "engine"), ("side_by_side", "engine")]:
+        log(f"  loss log, {label} ({len(names)} × {steps:,} steps) …")
+        run = worker(label, names, steps, threads)
+        run["training_seconds"] = sum(result["seconds"] for result in run["configs"].values())
+        runs[label] = run
+        log(f"    {run['training_seconds']:.1f} s training, {run['seconds']:.1f} s in all")
+    agreement = {name: agreement_of(runs["textbook"]["configs"][name], runs["side_by_side"]["configs"][name]) for name in names}
+    textbook = runs["textbook"]
+    return {
+        "steps": steps,
+        "runs": runs,
+        "agreement": agreement,
+        "all_agree": all(a["agrees"] for a in agreement.values()),
+        "speedup": {
+            label: {"training": textbook["training_seconds"] / run["training_seconds"], "total": textbook["seconds"] / run["seconds"]}
+            for label, run in runs.items()
+        },
+    }
+
+
+def agreement_of(textbook: dict, engine: dict) -> dict:
+    """Do two runs of one configuration end with the same train and val losses, within AGREEMENT?"""
+    gaps = {split: abs(textbook[f"{split}_loss"] - engine[f"{split}_loss"]) for split in ("train", "val")}
+    return {**{f"{split}_gap": gap for split, gap in gaps.items()}, "agrees": all(gap <= AGREEMENT for gap in gaps.values())}
+
+
+def site_builds(quick: bool, log=print) -> dict:
+    """A cold build, a warm rebuild and the edit-to-page time under `mkdocs serve`, all on fresh caches.
+
+    Both caches a first build lacks start empty: the lesson runs (LESSONS_CACHE_DIR) and
+    mkdocs-jupyter's rendered notebooks (kept under .cache/mkdocs-jupyter of the working
+    directory, so the builds run in a scratch directory).
+    """
+    with tempfile.TemporaryDirectory(prefix="lessons-bench-") as scratch:
+        scratch = Path(scratch)
+        env = {"LESSONS_CACHE_DIR": str(scratch / "lessons-cache"), "LESSONS_QUICK": "1" if quick else "0"}
+        build = [sys.executable, "-m", "mkdocs", "build", "-f", str(REPO_ROOT / "mkdocs.yml"), "--site-dir", str(scratch / "site")]
+        log(f"  cold mkdocs build{' (quick mode)' if quick else ''} …")
+        cold = measured(build, env=env, cwd=scratch)
+        cold["scripts"] = {slug: int(seconds) for slug, seconds in re.findall(r"(\d\d_\w+): (\d+) s$", cold["output"], re.M)}
+        log(f"    {cold['seconds']:.1f} s ({', '.join(f'{slug} {s} s' for slug, s in cold['scripts'].items())})")
+        # If someone edits the engine meanwhile (a shared checkout), a rebuild retrains: that is not
+        # a warm rebuild, so build again until one runs no lesson script.
+        for attempt in range(1, 4):
+            warm = measured(build, env=env, cwd=scratch)
+            warm["retrained_before"] = attempt - 1
+            if "lesson script(s)" not in warm["output"]:
+                break
+            log(f"  rebuild {attempt} retrained: the engine or a script changed during the benchmark")
+        log(f"  warm rebuild: {warm['seconds']:.1f} s")
+        serve = serve_edit_times(env, scratch, trials=1 if quick else 3, log=log)
+    return {
+        "cold": {k: v for k, v in cold.items() if k != "output"},
+        "warm": {k: v for k, v in warm.items() if k != "output"},
+        "serve": serve,
+        "quick": quick,
+    }
+
+
+def serve_edit_times(env: dict, cwd: Path, trials: int, log=print) -> dict:
+    """Start `mkdocs serve`, append a unique line to a real page, time until the served page shows it."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    argv = [sys.executable, "-m", "mkdocs", "serve", "-f", str(REPO_ROOT / "mkdocs.yml"), "-a", f"127.0.0.1:{port}"]
+    server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd, env={**os.environ, **env})
+    seconds = []
+    try:
+        _wait_for(lambda: _fetch(url) is not None, timeout=900, what=f"mkdocs serve on {url}")
+        # The site is served under site_url's path; "/" only redirects there. Poll the page itself:
+        # the server logs each redirect as a warning, and a warning during a rebuild fails it (strict mode).
+        with urllib.request.urlopen(url, timeout=5) as response:
+            url = response.geturl()
+        page = REPO_ROOT / "docs" / EDITED_PAGE
+        for _ in range(trials):
+            token = f"bench-{uuid.uuid4().hex[:12]}"
+            with temporary_line(page, f"\n\n{token}\n"):
+                saved = time.perf_counter()
+                _wait_for(lambda: token in (_fetch(url) or ""), timeout=120, what=f"{token} on {url}")
+                seconds.append(time.perf_counter() - saved)
+            _wait_for(lambda: token not in (_fetch(url) or ""), timeout=120, what=f"{url} without {token}")
+            log(f"  edit → served page: {seconds[-1]:.2f} s")
+    finally:
+        server.terminate()
+        _, _, usage = os.wait4(server.pid, 0)
+        server.returncode = -15
+    return {"seconds": seconds, "median_seconds": statistics.median(seconds), "peak_mib": _kib_to_mib(usage.ru_maxrss)}
+
+
+class temporary_line:
+    """Append `text` to a file for the length of a with-block, then take it out again, whatever happens.
+
+    If someone else saved the file in the meantime, only our text is removed, not their edit.
+    """
+
+    def __init__(self, path: Path, text: str):
+        self.path, self.text = path, text
+
+    def __enter__(self):
+        self.original = self.path.read_bytes()
+        self.path.write_bytes(self.original + self.text.encode())
+        return self
+
+    def __exit__(self, *exc):
+        now = self.path.read_bytes()
+        self.path.write_bytes(self.original if now == self.original + self.text.encode() else now.replace(self.text.encode(), b""))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _fetch(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode(errors="replace")
+    except OSError:
+        return None
+
+
+def _wait_for(condition, timeout: float, what: str, poll: float = 0.05) -> None:
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"waited {timeout:.0f} s for {what}")
+        time.sleep(poll)
+
+
+def machine() -> dict:
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")] if cpuinfo.exists() else []
+    return {
+        "cpu": names[0] if names else platform.processor(),
+        "cores": os.cpu_count(),
+        "memory_gib": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "load_average": os.getloadavg(),
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# the report
+
+
+def report(results: dict) -> str:
+    """The benchmark's table, as printed."""
+    m = results["machine"]
+    lines = [f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']:.0f} GiB; torch {m['torch']}; load average {m['load_average'][0]:.2f} at start", ""]
+    steps = results["step_times"]
+    lines += [f"µs per training step (best of {steps['repeats']} runs of {steps['steps']:,} steps; peak memory in MiB)", ""]
+    lines += ["| config | engine | textbook, default threads | textbook, 1 thread | engine speed-up vs faster textbook |", "| --- | ---: | ---: | ---: | ---: |"]
+    for name, row in steps["table"].items():
+        cells = [f"{row[v]['us_per_step']:.0f} µs ({row[v]['peak_mib']:.0f} MiB)" for v in ("engine", "textbook_default", "textbook_1")]
+        cells[1] += f" [{row['textbook_default']['threads']} threads]"
+        lines.append(f"| {name} | {' | '.join(cells)} | {row['speedup']:.2f}× |")
+    log = results["loss_log"]
+    runs = log["runs"]
+    lines += ["", f"the whole loss log: {len(CONFIGS)} configurations × {log['steps']:,} steps (total: with evaluation)", ""]
+    lines += ["| run | training s | µs per step of all five | total s | peak MiB | speed-up, training | speed-up, total |"]
+    lines += ["| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    labels = {
+        "textbook": f"textbook, one after another ({runs['textbook']['threads']} thread(s))",
+        "engine": "engine, one after another (`train_config`)",
+        "side_by_side": "engine, side by side (`train_configs`)",
+    }
+    for label, run in runs.items():
+        speedup = log["speedup"][label]
+        lines.append(
+            f"| {labels[label]} | {run['training_seconds']:.1f} | {run['training_seconds'] / log['steps'] * 1e6:.0f} | {run['seconds']:.1f} "
+            f"| {run['peak_mib']:.0f} | {speedup['training']:.2f}× | {speedup['total']:.2f}× |"
+        )
+    lines += ["", f"agreement of final losses, engine side by side vs textbook (within {AGREEMENT})", ""]
+    lines += ["| config | textbook train | engine train | textbook val | engine val | agrees |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+    for name, a in log["agreement"].items():
+        t, e = runs["textbook"]["configs"][name], runs["side_by_side"]["configs"][name]
+        lines.append(f"| {name} | {t['train_loss']:.4f} | {e['train_loss']:.4f} | {t['val_loss']:.4f} | {e['val_loss']:.4f} | {'yes' if a['agrees'] else 'NO'} |")
+    if "site" in results:
+        site = results["site"]
+        lines += ["", f"the site{' (quick mode)' if site['quick'] else ''}", "", "| step | seconds | peak MiB |", "| --- | ---: | ---: |"]
+        scripts = ", ".join(f"{slug} {seconds} s" for slug, seconds in site["cold"].get("scripts", {}).items())
+        lines.append(f"| cold `mkdocs build` (empty caches; two scripts at a time: {scripts}) | {site['cold']['seconds']:.1f} | {site['cold']['peak_mib']:.0f} |")
+        retrained = site["warm"].get("retrained_before", 0)
+        note = f" (after {retrained} rebuild(s) that retrained: files changed during the benchmark)" if retrained else ""
+        lines.append(f"| warm rebuild (nothing changed){note} | {site['warm']['seconds']:.1f} | {site['warm']['peak_mib']:.0f} |")
+        serve = site["serve"]
+        each = ", ".join(f"{s:.2f}" for s in serve["seconds"])
+        lines.append(f"| Markdown edit → page under `mkdocs serve` (median of {each}) | {serve['median_seconds']:.2f} | {serve['peak_mib']:.0f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lessons.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer steps and a quick-mode site: a few minutes")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write every measurement to PATH as JSON")
+    args = parser.parse_args(argv)
+    log = lambda text: print(text, file=sys.stderr, flush=True)  # progress on stderr, the table on stdout
+
+    results = {"machine": machine(), "quick": args.quick}
+    step_steps, repeats = (2_000, 1) if args.quick else (10_000, 3)
+    log("step times …")
+    table = step_times(step_steps, repeats, log=log)
+    results["step_times"] = {"steps": step_steps, "repeats": repeats, "table": table}
+    # The textbook's faster thread setting, judged on both configurations together.
+    faster = min(("textbook_default", "textbook_1"), key=lambda v: sum(row[v]["us_per_step"] for row in table.values()))
+    threads = "default" if faster == "textbook_default" else 1
+    log("loss log …")
+    results["loss_log"] = loss_logs(2_000 if args.quick else FULL_STEPS, threads, log=log)
+    log("site …")
+    results["site"] = site_builds(args.quick, log=log)
+    results["machine"]["load_average_end"] = os.getloadavg()
+    results["peak_mib_self"] = _kib_to_mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+    print(report(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    if not results["loss_log"]["all_agree"]:
+        print(f"\nerror: the engine's and the textbook's final losses differ by more than {AGREEMENT}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The benchmark's plumbing on tiny runs: no timing is asserted, only that it measures and checks what it says."""
+
+import json
+import sys
+
+import pytest
+import torch
+
+from lessons import bench
+from lessons.data import REPO_ROOT
+from lessons.model import CONFIGS
+from tests.conftest import run_python
+
+
+@pytest.fixture(scope="module")
+def in_process():
+    """Run the benchmark's workers in this process (a fresh process each costs seconds), threads restored after."""
+    threads = torch.get_num_threads()
+
+    def worker(kind, configs, steps, threads_setting="engine"):
+        spec = {"kind": kind, "configs": configs, "steps": steps, "threads": threads_setting}
+        result = bench.run_worker(threads, spec)
+        torch.set_num_threads(threads)
+        return {**result, "wall_seconds": result["seconds"], "peak_mib": 1.0}
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bench, "worker", worker)
+        yield
+
+
+@pytest.fixture(scope="module")
+def short_loss_log(in_process):
+    return bench.loss_logs(300, textbook_threads=1, log=lambda _: None)
+
+
+def test_a_worker_process_reports_its_losses_threads_and_memory():
+    result = bench.worker("textbook", ["kaiming"], 50, threads=1)
+    kaiming = result["configs"]["kaiming"]
+    assert result["threads"] == 1 and result["peak_mib"] > 10
+    assert kaiming["us_per_step"] > 0 and 2.0 < kaiming["val_loss"] < 4.0
+    # "default": torch's own thread count, as a fresh process has it before lessons sets one thread
+    default = run_python("-c", "import torch; print(torch.get_num_threads())").stdout.strip()
+    assert bench.worker("textbook", ["kaiming"], 1, threads="default")["threads"] == int(default)
+
+
+def test_textbook_and_engine_agree_on_a_short_loss_log(short_loss_log):
+    log = short_loss_log
+    assert set(log["agreement"]) == set(CONFIGS)
+    assert log["all_agree"], log["agreement"]
+    for name in CONFIGS:  # same weights, same minibatches: only rounding differs
+        assert log["agreement"][name]["val_gap"] < 1e-3
+        assert log["runs"]["engine"]["configs"][name]["val_loss"] == log["runs"]["side_by_side"]["configs"][name]["val_loss"]
+
+
+def test_agreement_flags_a_difference():
+    same = bench.agreement_of({"train_loss": 2.10, "val_loss": 2.15}, {"train_loss": 2.105, "val_loss": 2.151})
+    different = bench.agreement_of({"train_loss": 2.10, "val_loss": 2.15}, {"train_loss": 2.10, "val_loss": 2.17})
+    assert same["agrees"] and not different["agrees"]
+    assert different["val_gap"] == pytest.approx(0.02)
+
+
+def test_report_has_every_row_and_json_round_trips(in_process, short_loss_log, tmp_path):
+    results = {
+        "machine": bench.machine(),
+        "step_times": {"steps": 20, "repeats": 1, "table": bench.step_times(20, 1, log=lambda _: None)},
+        "loss_log": short_loss_log,
+        "site": {
+            "quick": True,
+            "cold": {"seconds": 60.0, "peak_mib": 900.0},
+            "warm": {"seconds": 4.0, "peak_mib": 300.0},
+            "serve": {"seconds": [1.2, 1.0, 1.1], "median_seconds": 1.1, "peak_mib": 250.0},
+        },
+    }
+    table = bench.report(results)
+    for row in ["| kaiming |", "| batchnorm |", "textbook, one after another", "side by side", "cold `mkdocs build`", "warm rebuild", "mkdocs serve"]:
+        assert row in table
+    for name in CONFIGS:
+        assert f"| {name} |" in table
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps(results))
+    assert json.loads(path.read_text())["step_times"]["table"]["kaiming"]["speedup"] > 0
+
+
+def test_the_edited_page_is_restored_whatever_happens(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_bytes(b"# A page\n")
+    with pytest.raises(RuntimeError):
+        with bench.temporary_line(page, "\n\ntoken\n"):
+            assert page.read_text().endswith("token\n")
+            raise RuntimeError("the server went away")
+    assert page.read_bytes() == b"# A page\n"
+    with bench.temporary_line(page, "\n\ntoken\n"):  # someone else saves the page meanwhile: keep their edit
+        page.write_text(page.read_text() + "their line\n")
+    assert page.read_text() == "# A page\ntheir line\n"
+
+
+def test_the_served_page_exists():
+    assert (REPO_ROOT / "docs" / bench.EDITED_PAGE).exists()
+
+
+def test_a_failing_command_says_so():
+    with pytest.raises(RuntimeError, match="exit 3"):
+        bench.measured([sys.executable, "-c", "import sys; print('broken'); sys.exit(3)"])
+
+
+def test_cli_help():
+    result = run_python("-m", "lessons.bench", "--help")
+    assert result.returncode == 0 and "--quick" in result.stdout and "--json" in result.stdout
