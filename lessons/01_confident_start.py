@@ -14,7 +14,7 @@ from lessons.data import VOCAB_SIZE, load_dataset
 from lessons.diagnostics import smoothed_log10, uniform_loss
 from lessons.model import DEFAULT_SEED, build_mlp
 from lessons.record import Record
-from lessons.train import FULL_STEPS, lesson_steps, split_loss, train
+from lessons.train import FULL_STEPS, lesson_steps, split_loss, train_configs
 
 record = Record("01_confident_start")
 data = load_dataset()
@@ -128,11 +128,10 @@ record.figure(
 
 # %%
 steps = lesson_steps(FULL_STEPS)
+trained = train_configs(list(nets), data, steps)  # side by side, each exactly as if trained alone
 runs = {}
-for name in nets:
-    net, generator = fresh(name)
-    runs[name] = train(net, data, steps, generator, progress=name)
-    nets[name] = net
+for name, (net, run) in trained.items():
+    nets[name], runs[name] = net, run
     record.number(f"{name}_initial_loss", runs[name].initial_loss)
     record.number(f"{name}_train_loss", split_loss(net, data, "train"))
     record.number(f"{name}_val_loss", split_loss(net, data, "val"))

@@ -14,16 +14,19 @@ from lessons.diagnostics import smoothed_log10
 from lessons.layers import BatchNorm1d, Linear
 from lessons.model import CONFIGS, sample_names
 from lessons.record import Record
-from lessons.train import FULL_STEPS, lesson_steps, split_loss, train_config
+from lessons.train import FULL_STEPS, lesson_steps, split_loss, train_configs
 
 record = Record("04_loss_log")
 data = load_dataset()
 steps = record.number("steps", lesson_steps(FULL_STEPS))
 
 # %%
-nets, runs = {}, {}
+# All five side by side, as one batched net: each ends exactly as `python -m lessons.train
+# --config NAME` leaves it, in a third of the time of training them one after another.
+trained = train_configs(list(CONFIGS), data, steps)
+nets = {name: net for name, (net, _) in trained.items()}
+runs = {name: run for name, (_, run) in trained.items()}
 for name in CONFIGS:
-    nets[name], runs[name] = train_config(name, data, steps)
     for split in ("train", "val"):
         record.number(f"{name}_{split}_loss", split_loss(nets[name], data, split))
     record.number(f"{name}_initial_loss", runs[name].initial_loss)

@@ -18,7 +18,7 @@ from lessons.diagnostics import tanh_layer_stats
 from lessons.layers import BatchNorm1d, LayerNorm, Sequential, fold_batchnorm
 from lessons.model import build_deep_net, build_mlp
 from lessons.record import Record
-from lessons.train import BATCH_SIZE, lesson_steps, split_loss, train_config
+from lessons.train import BATCH_SIZE, lesson_steps, split_loss, train_configs
 
 record = Record("05_batchnorm")
 data = load_dataset()
@@ -32,9 +32,9 @@ data = load_dataset()
 
 # %%
 steps = record.number("steps", lesson_steps(100_000))
-nets = {}
-for name in ("kaiming", "batchnorm"):
-    nets[name], run = train_config(name, data, steps)
+trained = train_configs(["kaiming", "batchnorm"], data, steps)  # side by side, as one batched net
+nets = {name: net for name, (net, _) in trained.items()}
+for name, (_, run) in trained.items():
     train_loss = record.number(f"{name}_train_loss", split_loss(nets[name], data, "train"))
     val_loss = record.number(f"{name}_val_loss", split_loss(nets[name], data, "val"))
     record.number(f"{name}_gap", val_loss - train_loss)
