@@ -20,7 +20,7 @@ from fsrs import Rating, Scheduler
 from flashcards.__main__ import main, utc_time
 from flashcards.anki import note_guid
 from flashcards.check import check_deck
-from flashcards.deck import DOCS_DIR, OBJECTIVES, load_deck, read_deck
+from flashcards.deck import OBJECTIVES, load_deck, read_deck
 from flashcards.review import new_fsrs_card, terminal_text
 from flashcards.safe_math import ExpressionError, evaluate
 from flashcards.sections import page_anchors
@@ -57,17 +57,10 @@ def test_the_deck_file_itself_has_no_problems(real_deck_problems):
 @pytest.mark.parametrize("card", REAL_CARDS, ids=lambda card: card.id)
 def test_every_card_passes_check(card, real_deck_problems):
     messages = [p.message for p in real_deck_problems if p.card_id == card.id]
-    if not (DOCS_DIR / card.page).exists():
-        # Allowance while the lesson's pages are being written: remove once every page exists.
-        assert all("there is no page" in message for message in messages), messages
-        pytest.skip(f"page not written yet: {card.page}")
     assert messages == []
 
 
 def test_check_on_the_real_deck_passes():
-    missing = sorted({card.page for card in REAL_CARDS if not (DOCS_DIR / card.page).exists()})
-    if missing:  # the same allowance as above
-        pytest.skip(f"page not written yet: {', '.join(missing)}")
     result = run_python("-m", "flashcards", "check")
     assert result.returncode == 0, result.stdout + result.stderr
 
