@@ -101,9 +101,11 @@ def run_lessons(
         else:
             todo.append((script, out))
     if todo:
-        # Longest first, by the last run's time: the two cores then finish close together.
+        # Longest first, by the last run's time, so the two cores finish close together. Scripts
+        # never timed go first, later lessons (the deeper networks, the longest runs) leading.
         durations_file = cache_dir / f"durations{'-quick' if quick else ''}.json"
         durations = json.loads(durations_file.read_text()) if durations_file.exists() else {}
+        todo.reverse()
         todo.sort(key=lambda item: -durations.get(item[0].stem, float("inf")))
         log(f"running {len(todo)} lesson script(s){' (quick mode)' if quick else ''}: {', '.join(s.stem for s, _ in todo)}")
         with ProcessPoolExecutor(max_workers=min(2, len(todo))) as pool:
