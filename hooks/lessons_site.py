@@ -15,11 +15,10 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
-from lessons.pages import FIGURES_URL, PageError, expand, read_minutes, render_math
-from lessons.run import NOTEBOOK_DIR, LessonError, run_lessons
-
 import flashcards.site
 import practice.site
+from lessons.pages import FIGURES_URL, PageError, expand, read_minutes, render_math
+from lessons.run import NOTEBOOK_DIR, LessonError, run_lessons
 from lessons.train import QUICK
 
 log = logging.getLogger("mkdocs.lessons")
@@ -42,7 +41,7 @@ def on_config(config):
     _records.clear()
     _records.update({slug: result.record for slug, result in results.items()})
     docs = Path(config["docs_dir"])
-    pages = [(docs / name).read_text() for name in NARRATIVE_PAGES if (docs / name).exists()]
+    pages = [(docs / name).read_text() for name in NARRATIVE_PAGES]
     _extra["read_minutes"] = read_minutes(pages)
     return config
 
