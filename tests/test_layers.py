@@ -23,6 +23,17 @@ def upstream(shape, seed=1):
     return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
 
 
+def compare_forward_and_backward(ours, theirs, x, seed=1):
+    """Run both layers on the same batch and one upstream gradient; their outputs and input gradients agree."""
+    x_t = twin(x)
+    out, out_t = ours(x), theirs(x_t)
+    torch.testing.assert_close(out, out_t, **TOL)
+    grad = upstream(out.shape, seed=seed)
+    out.backward(grad)
+    out_t.backward(grad)
+    torch.testing.assert_close(x.grad, x_t.grad, **TOL)
+
+
 def test_linear_matches_torch_on_the_same_weights():
     ours = Linear(8, 5, bias_std=1.0, generator=torch.Generator().manual_seed(0))
     Sequential([ours])  # marks the parameters as trainable
@@ -30,14 +41,7 @@ def test_linear_matches_torch_on_the_same_weights():
     with torch.no_grad():
         theirs.weight.copy_(ours.weight.T)  # torch stores (fan_out, fan_in), we store (fan_in, fan_out)
         theirs.bias.copy_(ours.bias)
-    x = batch()
-    x_t = twin(x)
-    out, out_t = ours(x), theirs(x_t)
-    torch.testing.assert_close(out, out_t, **TOL)
-    grad = upstream(out.shape)
-    out.backward(grad)
-    out_t.backward(grad)
-    torch.testing.assert_close(x.grad, x_t.grad, **TOL)
+    compare_forward_and_backward(ours, theirs, batch())
     torch.testing.assert_close(ours.weight.grad, theirs.weight.grad.T, **TOL)
     torch.testing.assert_close(ours.bias.grad, theirs.bias.grad, **TOL)
 
@@ -50,13 +54,7 @@ def test_linear_default_init_is_one_over_sqrt_fan_in():
 
 
 def test_tanh_matches_torch():
-    x = batch()
-    x_t = twin(x)
-    out, out_t = Tanh()(x), torch.tanh(x_t)
-    torch.testing.assert_close(out, out_t, **TOL)
-    out.backward(upstream(out.shape))
-    out_t.backward(upstream(out.shape))
-    torch.testing.assert_close(x.grad, x_t.grad, **TOL)
+    compare_forward_and_backward(Tanh(), torch.tanh, batch())
 
 
 def trainable_batchnorm(dim, seed=2):
@@ -92,13 +90,7 @@ def test_batchnorm_matches_torch_in_training_then_eval():
 
     ours.training = False
     theirs.eval()
-    x = batch(seed=99, rows=7)
-    x_t = twin(x)
-    out, out_t = ours(x), theirs(x_t)
-    torch.testing.assert_close(out, out_t, **TOL)
-    out.backward(upstream(out.shape))
-    out_t.backward(upstream(out.shape))
-    torch.testing.assert_close(x.grad, x_t.grad, **TOL)
+    compare_forward_and_backward(ours, theirs, batch(seed=99, rows=7))
     # Eval mode leaves the running estimates alone.
     torch.testing.assert_close(ours.running_mean, theirs.running_mean, **TOL)
 
@@ -129,14 +121,7 @@ def test_layernorm_matches_torch():
     with torch.no_grad():
         theirs.weight.copy_(gamma)
         theirs.bias.copy_(beta)
-    x = batch()
-    x_t = twin(x)
-    out, out_t = ours(x), theirs(x_t)
-    torch.testing.assert_close(out, out_t, **TOL)
-    grad = upstream(out.shape)
-    out.backward(grad)
-    out_t.backward(grad)
-    torch.testing.assert_close(x.grad, x_t.grad, **TOL)
+    compare_forward_and_backward(ours, theirs, batch())
     torch.testing.assert_close(ours.gamma.grad, theirs.weight.grad, **TOL)
     torch.testing.assert_close(ours.beta.grad, theirs.bias.grad, **TOL)
 
