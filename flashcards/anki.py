@@ -22,7 +22,7 @@ import genanki
 import markdown
 
 from flashcards.deck import DOCS_DIR, Card
-from flashcards.sections import section_titles
+from site_build.anchors import section_titles
 
 # Chosen at random once. Never change DECK_ID; change MODEL_ID only together with the
 # note type's fields, since Anki then needs to see a different note type.

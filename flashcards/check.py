@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flashcards.deck import DECK_PATH, DOCS_DIR, Card, Problem, answer_text, read_deck, shown
 from flashcards.safe_math import ExpressionError, evaluate
-from flashcards.sections import page_anchors
+from site_build.anchors import page_anchors
 
 
 def check_deck(path: Path = DECK_PATH, docs_dir: Path = DOCS_DIR) -> tuple[list[Card], list[Problem]]:

@@ -1,30 +1,27 @@
-"""MkDocs glue, kept thin: run the lesson scripts (cached), serve their outputs, expand placeholders.
+"""MkDocs glue, and nothing else: each event hands its work to the site build (site_build/).
 
-Everything with substance lives in the `lessons` package (lessons.run, lessons.pages);
-this file only connects it to MkDocs' events, so moving to another site generator means
-rewriting these few functions.
+Moving to another site generator means rewriting these few functions.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
-import flashcards.site
-import practice.site
-from lessons.pages import FIGURES_URL, PageError, expand, read_minutes, render_math
-from lessons.run import NOTEBOOK_DIR, LessonError, run_lessons
-from lessons.train import QUICK
+from engine.settings import SettingError, quick_mode
+from site_build import flashcards_page, practice_page
+from site_build.lesson_runs import NOTEBOOK_DIR, LessonError, lesson_scripts, run_lessons
+from site_build.math import render_math
+from site_build.nav import CODE_SECTION, code_pages, narrative_pages
+from site_build.notebook_pages import fit_notebook_page
+from site_build.pages import FIGURES_URL, PageError, expand, read_minutes
 
 log = logging.getLogger("mkdocs.lessons")
 DOWNLOADS_URL = "downloads"  # downloads/<script>.py and .ipynb
-NARRATIVE_PAGES = ["index.md", "confident-start.md", "saturated-neurons.md", "healthy-depth.md",
-                   "loss-log.md", "batchnorm.md", "deeper-network.md"]
 
 _results = {}
 _records = {}
@@ -33,16 +30,18 @@ _extra = {}
 
 def on_config(config):
     try:
-        results = run_lessons(quick=QUICK, log=log.info)
-    except LessonError as err:
+        results = run_lessons(quick=quick_mode(), log=log.info)
+    except (LessonError, SettingError) as err:
         raise PluginError(str(err)) from None
     _results.clear()
     _results.update(results)
     _records.clear()
     _records.update({slug: result.record for slug, result in results.items()})
     docs = Path(config["docs_dir"])
-    pages = [(docs / name).read_text() for name in NARRATIVE_PAGES]
-    _extra["read_minutes"] = read_minutes(pages)
+    _extra["read_minutes"] = read_minutes([(docs / page).read_text() for page in narrative_pages(config["nav"], docs)])
+    # `mkdocs serve` may hand a rebuild the nav it already extended
+    nav = [item for item in config["nav"] if not (isinstance(item, dict) and CODE_SECTION in item)]
+    config["nav"] = nav + [code_pages(lesson_scripts())]
     return config
 
 
@@ -54,14 +53,12 @@ def on_files(files, config):
             files.append(File.generated(config, f"{FIGURES_URL}/{slug}/{figure.name}", abs_src_path=str(figure)))
         # The run cache lays out code/<script>.ipynb as the site serves it: a real source
         # folder, which mkdocs-jupyter needs to render the notebook as a page.
-        page = File(f"{NOTEBOOK_DIR}/{result.notebook.name}", str(result.dir), config["site_dir"], config["use_directory_urls"])
-        files.append(page)
+        files.append(File(f"{NOTEBOOK_DIR}/{result.notebook.name}", str(result.dir), config["site_dir"], config["use_directory_urls"]))
         # The same notebook and the script as plain downloads, held in memory so that
         # mkdocs-jupyter leaves them alone.
         for path in (result.notebook, result.source):
             files.append(File.generated(config, f"{DOWNLOADS_URL}/{path.name}", content=path.read_bytes()))
-    # Pages generated at build time from the exercise definitions and the flashcard deck.
-    for generated in (practice.site.pages(), flashcards.site.pages()):
+    for generated in (practice_page.pages(), flashcards_page.pages()):
         for dest, content in generated.items():
             files.append(File.generated(config, dest, content=content))
     return files
@@ -69,7 +66,7 @@ def on_files(files, config):
 
 def on_page_markdown(markdown, page, config, files):
     try:
-        return expand(markdown, _records, page.file.src_uri, _extra)
+        return expand(markdown, _records, page.file.src_uri, _extra, practice_page.practice_line)
     except PageError as err:
         raise PluginError(str(err)) from None
 
@@ -78,25 +75,7 @@ def on_page_content(html, page, config, files):
     return render_math(html)
 
 
-# mkdocs-jupyter's notebook template loads MathJax and, for Mermaid diagrams, scripts from a
-# CDN. The lesson notebooks need neither, and the site must make no request to another host.
-_NOTEBOOK_CDN_SCRIPTS = re.compile(
-    r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->"
-    r"|<script type=\"module\">(?:(?!</script>).)*?cdnjs(?:(?!</script>).)*</script>",
-    re.S,
-)
-
-
-# A lesson figure in a notebook output carries data-figure="<script>/<name>": serve the file the
-# narrative pages already use instead of a second, inlined copy.
-_INLINED_FIGURE = re.compile(r'src="data:image/png;base64,[^"]*"([^>]*?) data-figure="([^"]+)"')
-
-
 def on_post_page(output, page, config):
     if page.file.src_uri.endswith(".ipynb"):
-        output = _NOTEBOOK_CDN_SCRIPTS.sub("", output)
-        to_root = "../" * page.url.count("/")
-        output = _INLINED_FIGURE.sub(lambda m: f'src="{to_root}{FIGURES_URL}/{m.group(2)}.png"{m.group(1)}', output)
-        # Code cells scroll sideways; a keyboard must be able to reach them to scroll.
-        output = output.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
+        return fit_notebook_page(output, page.url)
     return output

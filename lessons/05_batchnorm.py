@@ -2,8 +2,8 @@
 # # BatchNorm
 #
 # The code behind the page of the same name. BatchNorm is built from scratch in
-# `lessons.layers.BatchNorm1d` (and checked against `torch.nn.BatchNorm1d` by the tests);
-# here we train the lecture's MLP with it, look inside, and measure its two caveats.
+# `engine.layers.BatchNorm1d` (and checked against `torch.nn.BatchNorm1d` by the tests);
+# here we look inside the lecture's MLP trained with it, and measure its two caveats.
 # Run it as a script (`python lessons/05_batchnorm.py`) or open it as a notebook.
 
 # %%
@@ -13,34 +13,27 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from lessons.data import load_dataset
-from lessons.diagnostics import tanh_layer_stats
-from lessons.layers import BatchNorm1d, LayerNorm, Sequential, fold_batchnorm
-from lessons.model import build_deep_net, build_mlp
-from lessons.record import Record
-from lessons.train import BATCH_SIZE, lesson_steps, split_loss, train_configs
+from engine.data import load_dataset
+from engine.diagnostics import calibrate_batchnorm, tanh_layer_stats
+from engine.layers import BatchNorm1d, Sequential, fold_batchnorm
+from engine.model import GAINS, build_deep_net, build_mlp, swap_in_layernorm
+from engine.plots import CONFIG_COLORS, GAIN_COLORS, REFERENCE_COLOR
+from engine.record import start_lesson
+from engine.train import BATCH_SIZE, FULL_STEPS, lesson_steps, split_loss
+from engine.trained import trained_mlps
 
-record = Record("05_batchnorm")
+record = start_lesson("05_batchnorm")
 data = load_dataset()
 
 # %% [markdown]
-# ## Two nets to compare
+# ## The net
 #
-# The `kaiming` MLP and the `batchnorm` MLP (the same, with BatchNorm between the hidden
-# linear layer and its tanh, and no hidden bias), trained with the same seed and the same
-# minibatches. Half the loss log's length keeps this page's build short.
+# The `batchnorm` MLP of the loss log: the `kaiming` net with BatchNorm between the hidden
+# linear layer and its tanh, and no hidden bias, after its full training run.
 
 # %%
-steps = record.number("steps", lesson_steps(100_000))
-trained = train_configs(["kaiming", "batchnorm"], data, steps)  # side by side, as one batched net
-nets = {name: net for name, (net, _) in trained.items()}
-for name, (_, run) in trained.items():
-    train_loss = record.number(f"{name}_train_loss", split_loss(nets[name], data, "train"))
-    val_loss = record.number(f"{name}_val_loss", split_loss(nets[name], data, "val"))
-    record.number(f"{name}_gap", val_loss - train_loss)
-    print(f"{name:10s} train {train_loss:.4f}   val {val_loss:.4f}   gap {val_loss - train_loss:.4f}   ({run.seconds:.0f} s)")
-
-net = nets["batchnorm"]  # in eval mode its BatchNorm uses the running estimates
+net, run = trained_mlps(["batchnorm"], data, lesson_steps(FULL_STEPS))["batchnorm"]
+print(f"trained for {run.steps:,} steps; val loss {split_loss(net, data, 'val'):.4f}")
 embedding, flatten, hidden, norm, tanh, output = net.layers
 # Experiments that run the net in training mode use this copy, because every training-mode
 # forward pass moves the running estimates, and the real net's must stay as training left them.
@@ -62,13 +55,10 @@ with torch.no_grad():
     before = probe.layers[2].out
     normalised = (before - before.mean(0)) / torch.sqrt(before.var(0, unbiased=False) + norm.eps)
     after = probe.layers[3].out
-
 for label, z in (("before", before), ("normalised", normalised), ("after", after)):
     means, stds = z.mean(0), z.std(0, unbiased=False)
     print(f"{label:10s} unit means {means.min():+.3f} … {means.max():+.3f}   unit stds {stds.min():.3f} … {stds.max():.3f}")
-before_means, after_stds = before.mean(0), after.std(0, unbiased=False)
-record.number("after_std_min", after_stds.min())
-record.number("after_std_max", after_stds.max())
+after_stds = after.std(0, unbiased=False)
 
 # %%
 units = torch.arange(12)
@@ -77,24 +67,18 @@ fig, axes = plt.subplots(1, 3, figsize=(11, 3.6), sharey=True)
 titles = ("pre-activations xW", "normalised over the batch", "× gamma + beta (fed to tanh)")
 for ax, z, title in zip(axes, (before, normalised, after), titles):
     for unit in units:
-        ax.scatter(unit + jitter, z[:, unit], s=6, alpha=0.6, color="#2471a3")
-        ax.plot([unit - 0.3, unit + 0.3], [z[:, unit].mean()] * 2, color="#c0392b", linewidth=1.5)
+        ax.scatter(unit + jitter, z[:, unit], s=6, alpha=0.6, color=CONFIG_COLORS["batchnorm"])
+        ax.plot([unit - 0.3, unit + 0.3], [z[:, unit].mean()] * 2, color=REFERENCE_COLOR, linewidth=1.5)
     ax.set_title(title)
     ax.set_xlabel("hidden unit")
     ax.set_xticks(units)
 axes[0].set_ylabel("value, one dot per example")
-fig.tight_layout()
-record.figure(
-    fig,
-    "pre_activations",
-    alt=(
-        "Three strip plots of the first 12 hidden units of the trained BatchNorm MLP over one batch of 32 "
-        "examples, with each unit's batch mean as a red bar. Before BatchNorm the units sit at different "
-        f"centres ({before_means.min():+.1f} to {before_means.max():+.1f}) with "
-        f"different spreads; normalised, every unit has mean 0 and std 1; after the learned gamma and beta "
-        f"each unit has its own centre and width again, chosen by training."
-    ),
-)
+record.value("one_batch", {"after_std_min": after_stds.min(), "after_std_max": after_stds.max()})
+record.figure(fig, "pre_activations", alt=f"""Three strip plots of the first 12 hidden units of the trained BatchNorm
+    MLP over one batch of 32 examples, with each unit's batch mean as a grey bar. Before BatchNorm the units sit at
+    different centres ({before.mean(0).min():+.1f} to {before.mean(0).max():+.1f}) with different spreads;
+    normalised, every unit has mean 0 and std 1; after the learned gamma and beta each unit has its own centre and
+    width again, chosen by training.""")
 
 # %% [markdown]
 # ## Caveat 1: an example's output depends on its batchmates
@@ -118,44 +102,34 @@ def loss_in_batches(model, x, y, batch_size, count, seed=2):
 x0, y0 = Xb[0], Yb[0]
 with torch.no_grad():
     eval_loss_x0 = F.cross_entropy(net.eval()(x0[None]), y0[None]).item()
-batches = record.number("coupling_batches", 1000)
-coupled = loss_in_batches(probe, x0, y0, BATCH_SIZE, batches)
-record.number("example_loss_min", coupled.min())
-record.number("example_loss_max", coupled.max())
-print(f"one example in {batches} batches of 32: loss {coupled.min():.3f} … {coupled.max():.3f} (std {coupled.std():.3f}); "
+BATCHES = 1000
+coupled = loss_in_batches(probe, x0, y0, BATCH_SIZE, BATCHES)
+print(f"one example in {BATCHES} batches of 32: loss {coupled.min():.3f} … {coupled.max():.3f} (std {coupled.std():.3f}); "
       f"eval mode gives {eval_loss_x0:.3f}")
-
 batch_sizes = [4, 8, 16, 32, 64, 128, 256]
 spread = {b: loss_in_batches(probe, x0, y0, b, 300).std().item() for b in batch_sizes}
 for b in batch_sizes:
     print(f"batch of {b:3d}: loss std {spread[b]:.4f}")
+record.value("coupling", {"batches": BATCHES, "loss_min": coupled.min(), "loss_max": coupled.max()})
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
-axes[0].hist(coupled, bins=40, color="#2471a3", alpha=0.85)
-axes[0].axvline(eval_loss_x0, color="#c0392b", linestyle="--", label=f"eval mode: {eval_loss_x0:.3f}")
+axes[0].hist(coupled, bins=40, color=CONFIG_COLORS["batchnorm"], alpha=0.85)
+axes[0].axvline(eval_loss_x0, color=REFERENCE_COLOR, linestyle="--", label=f"eval mode: {eval_loss_x0:.3f}")
 axes[0].set_xlabel("loss of one example")
-axes[0].set_ylabel(f"batches (of {batches})")
-axes[0].set_title(f"the same example in {batches} batches of 32")
+axes[0].set_ylabel(f"batches (of {BATCHES})")
+axes[0].set_title(f"the same example in {BATCHES} batches of 32")
 axes[0].legend()
-axes[1].loglog(batch_sizes, [spread[b] for b in batch_sizes], "o-", color="#2471a3", label="measured")
-guide = [spread[32] * (32 / b) ** 0.5 for b in batch_sizes]
-axes[1].loglog(batch_sizes, guide, ":", color="gray", label="∝ 1/√batch size")
+axes[1].loglog(batch_sizes, [spread[b] for b in batch_sizes], "o-", color=CONFIG_COLORS["batchnorm"], label="measured")
+axes[1].loglog(batch_sizes, [spread[32] * (32 / b) ** 0.5 for b in batch_sizes], ":", color=REFERENCE_COLOR, label="∝ 1/√batch size")
 axes[1].set_xlabel("batch size")
 axes[1].set_ylabel("std of that example's loss")
 axes[1].set_title("the jitter shrinks with the batch")
 axes[1].legend()
-fig.tight_layout()
-record.figure(
-    fig,
-    "coupling",
-    alt=(
-        f"Left: histogram of one training example's loss in {batches} random batches of 32, spread from "
-        f"{coupled.min():.2f} to {coupled.max():.2f} (std {coupled.std():.3f}) around the eval-mode loss of "
-        f"{eval_loss_x0:.3f}. Right: the std of that loss against batch size on log axes, falling from "
-        f"{spread[4]:.3f} at 4 to {spread[256]:.3f} at 256, close to a 1/sqrt(batch size) line."
-    ),
-)
+record.figure(fig, "coupling", alt=f"""Left: histogram of one training example's loss in {BATCHES} random batches of 32,
+    spread from {coupled.min():.2f} to {coupled.max():.2f} (std {coupled.std():.3f}) around the eval-mode loss of
+    {eval_loss_x0:.3f}. Right: the std of that loss against batch size on log axes, falling from {spread[4]:.3f} at 4
+    to {spread[256]:.3f} at 256, close to a 1/sqrt(batch size) line.""")
 
 # %% [markdown]
 # A batch of one cannot be normalised: its mean is the example itself, so every feature
@@ -169,7 +143,7 @@ for label, layer in (("ours", BatchNorm1d(200)), ("torch", torch.nn.BatchNorm1d(
     except ValueError as err:
         messages[label] = str(err)
     print(f"{label}: ValueError: {messages[label]}")
-record.number("batch_of_one_error", messages["ours"])
+record.value("batch_of_one_error", messages["ours"])
 
 # %% [markdown]
 # ## Caveat 2: training and inference differ
@@ -179,19 +153,33 @@ record.number("batch_of_one_error", messages["ours"])
 # whole training set, through the trained net.
 
 # %%
-with torch.no_grad():
-    z = hidden(flatten(embedding(data.Xtr)))
-    calibrated_mean, calibrated_var = z.mean(0), z.var(0)
+calibrated_mean, calibrated_var = calibrate_batchnorm(net, data.Xtr)
 calibrated = copy.deepcopy(net)
 calibrated.layers[3].running_mean, calibrated.layers[3].running_var = calibrated_mean, calibrated_var
-mean_gap = (norm.running_mean - calibrated_mean).abs().max()
-std_gap = ((norm.running_var / calibrated_var).sqrt() - 1).abs().max()
-record.number("running_val_loss", split_loss(net, data, "val"))
-record.number("calibrated_val_loss", split_loss(calibrated, data, "val"))
-print(f"running vs calibrated: mean differs by at most {mean_gap:.3f} "
-      f"(unit means span {calibrated_mean.min():.2f} … {calibrated_mean.max():.2f}); std by at most {std_gap:.1%}")
-print(f"val loss with running estimates {record.numbers['running_val_loss']:.4f}, "
-      f"with calibrated statistics {record.numbers['calibrated_val_loss']:.4f}")
+calibration = {
+    "mean_gap": (norm.running_mean - calibrated_mean).abs().max(),
+    "std_gap": ((norm.running_var / calibrated_var).sqrt() - 1).abs().max(),
+    "running_val": split_loss(net, data, "val"),
+    "calibrated_val": split_loss(calibrated, data, "val"),
+}
+print(f"running vs calibrated: mean differs by at most {calibration['mean_gap']:.3f} "
+      f"(unit means span {calibrated_mean.min():.2f} … {calibrated_mean.max():.2f}); std by at most {calibration['std_gap']:.1%}")
+print(f"val loss with running estimates {calibration['running_val']:.4f}, with calibrated statistics {calibration['calibrated_val']:.4f}")
+record.value("calibration", calibration)
+
+# %% [markdown]
+# The site's BatchNorm widget lets a reader move one example's pre-activation and watch the
+# whole batch's normalised outputs move. It starts from one hidden unit of this net (the one
+# with the widest spread) on eight real validation examples, with that unit's learned gamma and beta.
+
+# %%
+unit = int(calibrated_var.argmax())
+with torch.no_grad():
+    values = hidden(flatten(embedding(data.Xval[:8])))[:, unit]
+widget = {"values": [round(v, 4) for v in values.tolist()], "gamma": round(norm.gamma[unit].item(), 4),
+          "beta": round(norm.beta[unit].item(), 4), "eps": norm.eps, "unit": unit}
+print(widget)
+record.value("bn_widget", widget)
 
 # %% [markdown]
 # The classic bug: evaluating without switching to eval mode. The validation set is then
@@ -209,32 +197,23 @@ def val_loss_in_training_mode(chunk):
     return total / usable
 
 
-eval_val = record.numbers["running_val_loss"]
 chunks = [2, 4, 8, 32, 128, 1024, len(data.Xval)]
 forgot = {c: val_loss_in_training_mode(c) for c in chunks}
+eval_val = calibration["running_val"]
 for c in chunks:
     print(f"training mode, chunks of {c:5d}: val loss {forgot[c]:.4f}   (+{forgot[c] - eval_val:.4f} over eval mode)")
-record.number("forgot_eval_32", forgot[32])
-record.number("forgot_eval_2", forgot[2])
-record.number("val_examples", len(data.Xval))
+record.value("forgot_eval", {"chunk_32": forgot[32], "chunk_2": forgot[2], "val_examples": len(data.Xval)})
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 3.4))
-ax.semilogx(chunks, [forgot[c] for c in chunks], "o-", color="#c0392b", label="training mode (eval mode forgotten)")
-ax.axhline(eval_val, color="#2471a3", linestyle="--", label=f"eval mode, running estimates: {eval_val:.3f}")
+ax.semilogx(chunks, [forgot[c] for c in chunks], "o-", color=CONFIG_COLORS["original"], label="training mode (eval mode forgotten)")
+ax.axhline(eval_val, color=CONFIG_COLORS["batchnorm"], linestyle="--", label=f"eval mode, running estimates: {eval_val:.3f}")
 ax.set_xlabel("examples per evaluation chunk, in the split's order")
 ax.set_ylabel("validation loss")
 ax.legend()
-fig.tight_layout()
-record.figure(
-    fig,
-    "forgot_eval_mode",
-    alt=(
-        f"Validation loss of the trained BatchNorm MLP evaluated in training mode, against the chunk size, on a "
-        f"log axis. In chunks of 2 it is {forgot[2]:.2f}, in chunks of 32 {forgot[32]:.3f}, and with the whole "
-        f"split as one chunk {forgot[len(data.Xval)]:.3f}; in eval mode it is {eval_val:.3f} (dashed line)."
-    ),
-)
+record.figure(fig, "forgot_eval_mode", alt=f"""Validation loss of the trained BatchNorm MLP evaluated in training mode,
+    against the chunk size, on a log axis. In chunks of 2 it is {forgot[2]:.2f}, in chunks of 32 {forgot[32]:.3f}, and
+    with the whole split as one chunk {forgot[len(data.Xval)]:.3f}; in eval mode it is {eval_val:.3f} (dashed line).""")
 
 # %% [markdown]
 # ## A bias before BatchNorm is dead weight
@@ -250,12 +229,14 @@ for p in biased.parameters():
 out_without = probe(Xb)
 out_with = biased(Xb)
 F.cross_entropy(out_with, Yb).backward()
-record.number("bias_output_change", (out_with - out_without).abs().max())
-record.number("bias_grad_max", biased.layers[2].bias.grad.abs().max())
-record.number("weight_grad_mean", biased.layers[2].weight.grad.abs().mean())
-print(f"adding a N(0,1) bias changes the logits by at most {record.numbers['bias_output_change']:.1e}")
-print(f"its gradient is at most {record.numbers['bias_grad_max']:.1e}; "
-      f"the weights' gradients average {record.numbers['weight_grad_mean']:.1e}")
+dead_bias = {
+    "output_change": (out_with - out_without).abs().max(),
+    "bias_grad_max": biased.layers[2].bias.grad.abs().max(),
+    "weight_grad_mean": biased.layers[2].weight.grad.abs().mean(),
+}
+print(f"adding a N(0,1) bias changes the logits by at most {dead_bias['output_change']:.1e}; its gradient is at most "
+      f"{dead_bias['bias_grad_max']:.1e}, the weights' gradients average {dead_bias['weight_grad_mean']:.1e}")
+record.value("dead_bias", dead_bias)
 
 # %% [markdown]
 # ## Folding BatchNorm away at inference
@@ -268,9 +249,10 @@ folded = Sequential([embedding, flatten, fold_batchnorm(hidden, norm), tanh, out
 with torch.no_grad():
     net.eval()
     logits_bn, logits_folded = net(data.Xval), folded(data.Xval)
-record.number("fold_max_diff", (logits_bn - logits_folded).abs().max())
-print(f"max |logit difference| over {len(data.Xval):,} val examples: {record.numbers['fold_max_diff']:.1e}; "
-      f"val loss {record.numbers['running_val_loss']:.6f} vs folded {F.cross_entropy(logits_folded, data.Yval):.6f}")
+fold_max_diff = (logits_bn - logits_folded).abs().max()
+print(f"max |logit difference| over {len(data.Xval):,} val examples: {fold_max_diff:.1e}; "
+      f"val loss {eval_val:.6f} vs folded {F.cross_entropy(logits_folded, data.Yval):.6f}")
+record.value("fold_max_diff", fold_max_diff)
 
 # %% [markdown]
 # ## Why normalisation is in every modern network
@@ -281,15 +263,10 @@ print(f"max |logit difference| over {len(data.Xval):,} val examples: {record.num
 # the independence is structural).
 
 # %%
-def swap_in_layernorm(model):
-    """The same layers, with every BatchNorm1d replaced by a LayerNorm over the same features."""
-    return Sequential([LayerNorm(layer.gamma.numel()) if isinstance(layer, BatchNorm1d) else layer for layer in model.layers])
-
-
 layernorm_net = swap_in_layernorm(build_mlp("batchnorm", torch.Generator().manual_seed(3)))
-decoupled = loss_in_batches(layernorm_net, x0, y0, BATCH_SIZE, batches)
-record.number("layernorm_loss_spread", decoupled.max() - decoupled.min())
-print(f"LayerNorm: the example's loss over {batches} batches spans {decoupled.max() - decoupled.min():.1e}")
+decoupled = loss_in_batches(layernorm_net, x0, y0, BATCH_SIZE, BATCHES)
+print(f"LayerNorm: the example's loss over {BATCHES} batches spans {decoupled.max() - decoupled.min():.1e}")
+record.value("layernorm_loss_spread", decoupled.max() - decoupled.min())
 
 # %% [markdown]
 # Both kinds of normalisation keep activations in range whatever the weights' scale.
@@ -297,48 +274,37 @@ print(f"LayerNorm: the example's loss over {batches} batches spans {decoupled.ma
 # weights gain/sqrt(fan_in), on one real batch: the std of each tanh layer's output.
 
 # %%
-gains = [0.5, 1.0, 5 / 3, 3.0]
-gain_labels = ["0.5", "1", "5/3", "3"]
+KINDS = ("none", "BatchNorm", "LayerNorm")
 depth_batch = data.Xtr[torch.randint(0, len(data.Xtr), (500,), generator=g)]
 depth_std = {}
-for kind in ("none", "BatchNorm", "LayerNorm"):
-    for gain in gains:
+for kind in KINDS:
+    for label, gain in GAINS.items():
         deep = build_deep_net(torch.Generator().manual_seed(4), gain=gain, batchnorm=kind != "none")
         if kind == "LayerNorm":
             deep = swap_in_layernorm(deep)
         with torch.no_grad():
             deep(depth_batch)
         stats = tanh_layer_stats(deep)
-        depth_std[kind, gain] = [row["std"] for row in stats]
-        print(f"{kind:9s} gain {gain:.2f}: layer std " + "  ".join(f"{s:.3f}" for s in depth_std[kind, gain])
+        depth_std[kind, label] = [row["std"] for row in stats]
+        print(f"{kind:9s} gain {label:3s}: layer std " + "  ".join(f"{s:.3f}" for s in depth_std[kind, label])
               + f"   last layer {stats[-1]['saturated']:.1%} saturated")
-for kind in ("BatchNorm", "LayerNorm"):
-    apart = max(abs(a - b) for gain in gains for a, b in zip(depth_std[kind, gain], depth_std[kind, gains[0]]))
+for kind in KINDS[1:]:
+    apart = max(abs(a - b) for label in GAINS for a, b in zip(depth_std[kind, label], depth_std[kind, "0.5"]))
     print(f"{kind}: the gains' layer stds differ by at most {apart:.1e}")
-last = [depth_std["none", gain][-1] for gain in gains]
-record.number("depth_last_std_min_none", min(last))
-record.number("depth_last_std_max_none", max(last))
+last = [depth_std["none", label][-1] for label in GAINS]
+record.value("depth_last_std", {"none_min": min(last), "none_max": max(last), "normalised": depth_std["BatchNorm", "0.5"][-1]})
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), sharey=True)
-colors = ["#7fb3d5", "#2471a3", "#1e8449", "#c0392b"]
-for ax, kind in zip(axes, ("none", "BatchNorm", "LayerNorm")):
-    for gain, label, color in zip(gains, gain_labels, colors):
-        ax.plot(range(1, 6), depth_std[kind, gain], "o-", color=color, label=f"gain {label}")
+for ax, kind in zip(axes, KINDS):
+    for label in GAINS:
+        ax.plot(range(1, 6), depth_std[kind, label], "o-", color=GAIN_COLORS[label], label=f"gain {label}")
     ax.set_title("no normalisation" if kind == "none" else f"{kind} (the four gains coincide)")
     ax.set_xlabel("tanh layer")
     ax.set_xticks(range(1, 6))
 axes[0].set_ylabel("std of the layer's output")
 axes[0].legend()
-fig.tight_layout()
-record.figure(
-    fig,
-    "depth_by_gain",
-    alt=(
-        "Std of each of the 5 tanh layers' outputs at initialisation, for weight gains 0.5, 1, 5/3 and 3, "
-        "in three panels. Without normalisation the last layer's std ranges from "
-        f"{record.numbers['depth_last_std_min_none']:.2f} to {record.numbers['depth_last_std_max_none']:.2f} "
-        "depending on the gain; with BatchNorm or LayerNorm every gain gives the same curve, at about "
-        f"{depth_std['BatchNorm', gains[0]][-1]:.2f}."
-    ),
-)
+record.figure(fig, "depth_by_gain", alt="""Std of each of the 5 tanh layers' outputs at initialisation, for weight
+    gains 0.5, 1, 5/3 and 3, in three panels. Without normalisation the last layer's std ranges from
+    {{ depth_last_std.none_min:.2f }} to {{ depth_last_std.none_max:.2f }} depending on the gain; with BatchNorm or
+    LayerNorm every gain gives the same curve, at about {{ depth_last_std.normalised:.2f }}.""")

@@ -12,25 +12,27 @@
 import matplotlib.pyplot as plt
 import torch
 
-from lessons.data import load_dataset
-from lessons.diagnostics import (
+from engine.data import load_dataset
+from engine.diagnostics import (
     SATURATED,
+    grad_to_data_ratio,
     saturation_share,
     tanh_gradient_stats,
     tanh_layer_stats,
     update_to_data_ratio,
 )
-from lessons.layers import Linear, Tanh
-from lessons.model import DEFAULT_SEED, build_deep_net
-from lessons.record import Record
-from lessons.train import FULL_STEPS, learning_rate, lesson_steps, split_loss, train
+from engine.layers import Linear, Tanh
+from engine.model import DEFAULT_SEED, build_deep_net
+from engine.plots import LAYER_COLORS, REFERENCE_COLOR, layer_histograms
+from engine.record import start_lesson
+from engine.train import FULL_STEPS, learning_rate, lesson_steps, split_loss, train
 
-record = Record("06_deeper_network")
+record = start_lesson("06_deeper_network")
 data = load_dataset()
-steps = record.number("steps", lesson_steps(FULL_STEPS))
-snapshot = record.number("snapshot_step", lesson_steps(1_000))  # when the histograms are taken, as in the lecture
+steps = lesson_steps(FULL_STEPS)
+snapshot = lesson_steps(1_000)  # when the histograms are taken, as in the lecture
 NETS = {"plain": "no BatchNorm", "batchnorm": "with BatchNorm"}
-COLORS = ["#1b4f72", "#2e86c1", "#17a589", "#d4ac0d", "#ca6f1e", "#922b21"]
+found = {name: {} for name in NETS}  # what the page quotes, per net
 
 
 # %% [markdown]
@@ -72,7 +74,8 @@ class Watcher:
             self.gradients = [t.out.grad.clone() for t in self.tanhs]
             self.gradient_stats = tanh_gradient_stats(net)
             self.weight_grads = [w.grad.clone() for w in self.weights]
-            self.weight_values = [w.detach().clone() for w in self.weights]
+            self.weight_shapes = [tuple(w.shape) for w in self.weights]
+            self.grad_data = [grad_to_data_ratio(w) for w in self.weights]
         if step < self.snapshot or step % self.stride == 0:
             self.ratio_steps.append(step)
             self.ratios.append([update_to_data_ratio(w, lr) for w in self.weights])
@@ -100,8 +103,7 @@ for name, label in NETS.items():
     watchers[name] = Watcher(nets[name], steps, snapshot)
     run = train(nets[name], data, steps, generator, observe=watchers[name], progress=label)
     params = sum(p.numel() for p in nets[name].parameters())
-    train_loss = record.number(f"{name}_train_loss", split_loss(nets[name], data, "train"))
-    val_loss = record.number(f"{name}_val_loss", split_loss(nets[name], data, "val"))
+    train_loss, val_loss = split_loss(nets[name], data, "train"), split_loss(nets[name], data, "val")
     results.append(f"| {label} | {params:,} | {run.initial_loss:.3f} | {train_loss:.4f} | {val_loss:.4f} |")
     print(f"{label}: {params:,} parameters, first loss {run.initial_loss:.3f}, "
           f"train {train_loss:.4f}, val {val_loss:.4f} ({run.seconds:.0f} s)")
@@ -113,13 +115,6 @@ for name, label in NETS.items():
 # share of saturated units (|h| > 0.97).
 
 # %%
-def layer_histograms(ax, tensors, labels, value_range, bins=50):
-    """One density curve per layer, over the same range of values."""
-    for i, (t, label) in enumerate(zip(tensors, labels)):
-        counts, edges = torch.histogram(t.flatten().double(), bins=bins, range=value_range, density=True)
-        ax.plot((edges[:-1] + edges[1:]) / 2, counts, color=COLORS[i], label=label)
-
-
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
 for ax, (name, label) in zip(axes, NETS.items()):
     w = watchers[name]
@@ -129,26 +124,19 @@ for ax, (name, label) in zip(axes, NETS.items()):
     ax.legend(fontsize=8, loc="upper center")
     ax.set_title(f"{label}: tanh outputs at step {snapshot:,}")
     ax.set_xlabel("activation")
-    # Per-layer lists: a page quotes layer 1 as <name>_act_std.0
-    record.number(f"{name}_act_std", [s["std"] for s in w.activation_stats])
-    record.number(f"{name}_act_saturated", [s["saturated"] for s in w.activation_stats])
+    # Per-layer lists: a page quotes layer 1 as <net>.act_std.0
+    found[name]["act_std"] = [s["std"] for s in w.activation_stats]
+    found[name]["act_saturated"] = [s["saturated"] for s in w.activation_stats]
     for i, s in enumerate(w.activation_stats):
         print(f"{label}, layer {i + 1}: std {s['std']:.3f}, saturated {s['saturated']:.1%} "
               f"(at the first step {w.initial[i]['saturated']:.1%})")
 axes[0].set_ylabel("density")
-fig.tight_layout()
-stats = {name: watchers[name].activation_stats for name in NETS}
-record.figure(
-    fig,
-    "activations",
-    alt=(
-        f"Histograms of the five tanh layers' outputs at step {snapshot:,}, without BatchNorm (left) and with it "
-        f"(right). Without it the std runs from {stats['plain'][0]['std']:.2f} in layer 1 to "
-        f"{stats['plain'][-1]['std']:.2f} in layer 5 with {stats['plain'][0]['saturated']:.0%} to "
-        f"{stats['plain'][-1]['saturated']:.0%} saturated; with it every layer has a std between "
-        f"{min(s['std'] for s in stats['batchnorm']):.2f} and {max(s['std'] for s in stats['batchnorm']):.2f}."
-    ),
-)
+stats = {name: found[name]["act_std"] for name in NETS}
+saturated = found["plain"]["act_saturated"]
+record.figure(fig, "activations", alt=f"""Histograms of the five tanh layers' outputs at step {snapshot:,}, without
+    BatchNorm (left) and with it (right). Without it the std runs from {stats['plain'][0]:.2f} in layer 1 to
+    {stats['plain'][-1]:.2f} in layer 5 with {saturated[0]:.0%} to {saturated[-1]:.0%} saturated; with it every layer
+    has a std between {min(stats['batchnorm']):.2f} and {max(stats['batchnorm']):.2f}.""")
 
 # %% [markdown]
 # ## Gradients at the tanh outputs
@@ -168,19 +156,13 @@ for ax, (name, label) in zip(axes, NETS.items()):
     ax.set_title(f"{label}: gradients at step {snapshot:,}")
     ax.set_xlabel("gradient")
     stds = [s["std"] for s in w.gradient_stats]
-    record.number(f"{name}_grad_std_spread", max(stds) / min(stds))
+    found[name]["grad_std_spread"] = max(stds) / min(stds)
     print(f"{label}: gradient std per layer " + "  ".join(f"{s:.2e}" for s in stds))
 axes[0].set_ylabel("density")
-fig.tight_layout()
-record.figure(
-    fig,
-    "gradients",
-    alt=(
-        f"Histograms of the gradient at each tanh layer's output at step {snapshot:,}, without BatchNorm (left) "
-        f"and with it (right). The largest layer's gradient std is {record.numbers['plain_grad_std_spread']:.1f} "
-        f"times the smallest's without BatchNorm and {record.numbers['batchnorm_grad_std_spread']:.1f} times with it."
-    ),
-)
+spreads = {name: found[name]["grad_std_spread"] for name in NETS}
+record.figure(fig, "gradients", alt=f"""Histograms of the gradient at each tanh layer's output at step {snapshot:,},
+    without BatchNorm (left) and with it (right). The largest layer's gradient std is {spreads['plain']:.1f} times the
+    smallest's without BatchNorm and {spreads['batchnorm']:.1f} times with it.""")
 
 # %% [markdown]
 # ## Weight gradients and the grad:data ratio
@@ -193,33 +175,23 @@ record.figure(
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
 for ax, (name, label) in zip(axes, NETS.items()):
     w = watchers[name]
-    ratios = [(g.std() / p.std()).item() for g, p in zip(w.weight_grads, w.weight_values)]
-    labels = [f"{tuple(p.shape)}: grad std {g.std():.1e}, grad:data {r:.1e}"
-              for g, p, r in zip(w.weight_grads, w.weight_values, ratios)]
+    ratios = w.grad_data
+    labels = [f"{shape}: grad std {g.std():.1e}, grad:data {r:.1e}" for g, shape, r in zip(w.weight_grads, w.weight_shapes, ratios)]
     largest = max(g.abs().max().item() for g in w.weight_grads)
     layer_histograms(ax, w.weight_grads, labels, (-largest, largest), bins=80)
     ax.legend(fontsize=7, loc="upper left")
     ax.set_yscale("log")
     ax.set_title(f"{label}: weight gradients at step {snapshot:,}")
     ax.set_xlabel("gradient")
-    record.number(f"{name}_grad_data_hidden_min", min(ratios[:-1]))
-    record.number(f"{name}_grad_data_hidden_max", max(ratios[:-1]))
-    record.number(f"{name}_grad_data_output", ratios[-1])
+    found[name]["grad_data"] = {"hidden_min": min(ratios[:-1]), "hidden_max": max(ratios[:-1]), "output": ratios[-1]}
     print(f"{label}: grad:data " + "  ".join(f"{r:.2e}" for r in ratios))
 axes[0].set_ylabel("density (log scale)")
-fig.tight_layout()
-record.figure(
-    fig,
-    "weight_gradients",
-    alt=(
-        f"Histograms of the six weight matrices' gradients at step {snapshot:,}, without BatchNorm (left) and with "
-        f"it (right), on a log density axis. The hidden layers' grad:data ratios lie between "
-        f"{record.numbers['plain_grad_data_hidden_min']:.1e} and {record.numbers['plain_grad_data_hidden_max']:.1e} "
-        f"without BatchNorm, the output layer's is {record.numbers['plain_grad_data_output']:.1e}; with BatchNorm "
-        f"the hidden layers lie between {record.numbers['batchnorm_grad_data_hidden_min']:.1e} and "
-        f"{record.numbers['batchnorm_grad_data_hidden_max']:.1e}."
-    ),
-)
+plain, normed = found["plain"]["grad_data"], found["batchnorm"]["grad_data"]
+record.figure(fig, "weight_gradients", alt=f"""Histograms of the six weight matrices' gradients at step {snapshot:,},
+    without BatchNorm (left) and with it (right), on a log density axis. The hidden layers' grad:data ratios lie
+    between {plain['hidden_min']:.1e} and {plain['hidden_max']:.1e} without BatchNorm, the output layer's is
+    {plain['output']:.1e}; with BatchNorm the hidden layers lie between {normed['hidden_min']:.1e} and
+    {normed['hidden_max']:.1e}.""")
 
 # %% [markdown]
 # ## The update:data ratio over training
@@ -234,37 +206,32 @@ for ax, (name, label) in zip(axes, NETS.items()):
     w = watchers[name]
     at = torch.tensor(w.ratio_steps)
     ratios = torch.tensor(w.ratios)
-    shapes = [tuple(p.shape) for p in w.weight_values]
+    shapes = w.weight_shapes
     for i, shape in enumerate(shapes):
-        ax.plot(at + 1, ratios[:, i], color=COLORS[i], linewidth=0.7, alpha=0.85,
+        ax.plot(at + 1, ratios[:, i], color=LAYER_COLORS[i], linewidth=0.7, alpha=0.85,
                 label=f"layer {i + 1} {shape}" if i < len(shapes) - 1 else f"output {shape}")
     ax.axhline(-3, color="black", linestyle="--", linewidth=1, label="−3")
-    ax.axvline(steps // 2, color="gray", linestyle=":", label="learning rate 0.1 → 0.01")
+    ax.axvline(steps // 2, color=REFERENCE_COLOR, linestyle=":", label="learning rate 0.1 → 0.01")
     ax.set_xscale("log")
     ax.set_xlabel("step (log scale)")
     ax.set_title(f"{label}: log10 update:data ratio")
     first_half = (at >= snapshot) & (at < steps // 2)
     second_half = at >= steps // 2
-    record.number(f"{name}_ratio_first_half", ratios[first_half, :-1].median())
-    record.number(f"{name}_ratio_second_half", ratios[second_half, :-1].median())
-    record.number(f"{name}_ratio_output_start", ratios[0, -1])
-    print(f"{label}: hidden layers' median log10 ratio {record.numbers[f'{name}_ratio_first_half']:.2f} "
-          f"(lr {learning_rate(0, steps)}), {record.numbers[f'{name}_ratio_second_half']:.2f} "
-          f"(lr {learning_rate(steps - 1, steps)}); output layer at step 0: {ratios[0, -1]:.2f}")
+    found[name]["update_ratio"] = {
+        "first_half": ratios[first_half, :-1].median().item(),
+        "second_half": ratios[second_half, :-1].median().item(),
+        "output_start": ratios[0, -1].item(),
+    }
+    r = found[name]["update_ratio"]
+    print(f"{label}: hidden layers' median log10 ratio {r['first_half']:.2f} (lr {learning_rate(0, steps)}), "
+          f"{r['second_half']:.2f} (lr {learning_rate(steps - 1, steps)}); output layer at step 0: {r['output_start']:.2f}")
 axes[0].set_ylabel("log10 (update std / weight std)")
 axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
-fig.tight_layout()
-record.figure(
-    fig,
-    "update_ratio",
-    alt=(
-        f"log10 of the update:data ratio of each weight matrix over the {steps:,} steps, on a log step axis, "
-        f"with a dashed line at −3. While the learning rate is 0.1 the hidden layers' median is "
-        f"{record.numbers['plain_ratio_first_half']:.2f} without BatchNorm and "
-        f"{record.numbers['batchnorm_ratio_first_half']:.2f} with it; after the drop to 0.01 every line falls, "
-        f"to {record.numbers['plain_ratio_second_half']:.2f} and {record.numbers['batchnorm_ratio_second_half']:.2f}."
-    ),
-)
+plain, normed = found["plain"]["update_ratio"], found["batchnorm"]["update_ratio"]
+record.figure(fig, "update_ratio", alt=f"""log10 of the update:data ratio of each weight matrix over the {steps:,} steps,
+    on a log step axis, with a dashed line at −3. While the learning rate is 0.1 the hidden layers' median is
+    {plain['first_half']:.2f} without BatchNorm and {normed['first_half']:.2f} with it; after the drop to 0.01 every
+    line falls, to {plain['second_half']:.2f} and {normed['second_half']:.2f}.""")
 
 # %% [markdown]
 # ## Each layer over training
@@ -289,24 +256,19 @@ for row, (name, label) in zip(axes, NETS.items()):
         ax.set_title(f"{label}, layer {i + 1}", fontsize=9)
         print(f"{label}, layer {i + 1}: saturated {share[i, 0]:.1%} in the first slice, {share[i, -1]:.1%} in the last")
     row[0].set_ylabel("|tanh output|")
-    record.number(f"{name}_saturated_start", share[:, 0].tolist())
-    record.number(f"{name}_saturated_end", share[:, -1].tolist())
+    found[name]["saturated_start"] = share[:, 0].tolist()
+    found[name]["saturated_end"] = share[:, -1].tolist()
 for ax in axes[1]:
     ax.set_xlabel("step")
     ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
 fig.tight_layout()
 fig.colorbar(shown, ax=axes, shrink=0.8, pad=0.01, label="log10(1 + count per batch)")
-record.figure(
-    fig,
-    "over_time",
-    alt=(
-        "Ten heat maps, one per tanh layer, without BatchNorm (top) and with it (bottom): x is the training step, "
-        "y the magnitude of the layer's outputs from 0 to 1, colour the log count, with a dotted line at 0.97. "
-        f"Without BatchNorm layer 5's saturated share goes from {record.numbers['plain_saturated_start'][-1]:.0%} "
-        f"to {record.numbers['plain_saturated_end'][-1]:.0%} over training; with it, from "
-        f"{record.numbers['batchnorm_saturated_start'][-1]:.0%} to {record.numbers['batchnorm_saturated_end'][-1]:.0%}."
-    ),
-)
+record.value("nets", found)
+record.figure(fig, "over_time", tight=False, alt="""Ten heat maps, one per tanh layer, without BatchNorm (top) and with it
+    (bottom): x is the training step, y the magnitude of the layer's outputs from 0 to 1, colour the log count, with a
+    dotted line at 0.97. Without BatchNorm layer 5's saturated share goes from {{ nets.plain.saturated_start.4:.0% }}
+    to {{ nets.plain.saturated_end.4:.0% }} over training; with it, from {{ nets.batchnorm.saturated_start.4:.0% }}
+    to {{ nets.batchnorm.saturated_end.4:.0% }}.""")
 
 # %% [markdown]
 # ## Full-length results
@@ -316,5 +278,5 @@ table = "\n".join(
     ["| deep net (5 × 100 tanh) | parameters | first loss | train loss | val loss |", "| --- | --- | --- | --- | --- |"]
     + results
 )
-record.number("results_table", table)
 print(table)
+record.value("run", {"steps": steps, "snapshot_step": snapshot, "results_table": table})

@@ -11,10 +11,10 @@ import math
 
 import torch
 
-from lessons.data import BLOCK_SIZE, VOCAB_SIZE
-from lessons.diagnostics import tanh_layer_stats
-from lessons.layers import BatchNorm1d, LayerNorm
-from lessons.model import build_deep_net
+from engine.data import BLOCK_SIZE, VOCAB_SIZE
+from engine.diagnostics import tanh_layer_stats
+from engine.layers import BatchNorm1d, LayerNorm
+from engine.model import build_deep_net
 
 from practice.exercise import Table
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 
-from lessons.data import BLOCK_SIZE, VOCAB_SIZE
-from lessons.diagnostics import SATURATED
-from lessons.model import N_EMBD, N_HIDDEN, TANH_GAIN
+from engine.data import BLOCK_SIZE, VOCAB_SIZE
+from engine.diagnostics import SATURATED
+from engine.model import N_EMBD, N_HIDDEN, TANH_GAIN
 
 from practice.calculations import (
     BATCHMATE_CHANGES, MYSTERY_BATCH, MYSTERY_GAIN, MYSTERY_OPTIONS, ZERO_INIT_PARAMETERS, batchnorm,

@@ -22,7 +22,7 @@ def run_python(*args: str, env: dict | None = None, cwd: Path = REPO, timeout: i
 
 @pytest.fixture(scope="session")
 def dataset():
-    from lessons.data import load_dataset
+    from engine.data import load_dataset
 
     return load_dataset()
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from lessons.data import DEFAULT_NAMES, VOCAB, DataError, build_windows, load_dataset, read_names
+from engine.data import DEFAULT_NAMES, VOCAB, DataError, build_windows, load_dataset, read_names
 
 
 def test_vocabulary_is_dot_and_lowercase_letters():
@@ -27,7 +27,7 @@ def test_split_is_80_10_10_by_name_and_deterministic(dataset):
     assert len(dataset.Xval) == sum(len(w) + 1 for w in dataset.words[n1:n2])
     assert len(dataset.Xte) == sum(len(w) + 1 for w in dataset.words[n2:])
     assert dataset.Xtr.shape[1] == 3 and dataset.Xtr.dtype == torch.long
-    from lessons.data import _load
+    from engine.data import _load
 
     _load.cache_clear()
     again = load_dataset()

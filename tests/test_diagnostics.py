@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from lessons.diagnostics import (
+from engine.diagnostics import (
     dead_units,
     saturation_share,
     smoothed_log10,
@@ -13,7 +13,7 @@ from lessons.diagnostics import (
     uniform_loss,
     update_to_data_ratio,
 )
-from lessons.model import build_deep_net
+from engine.model import build_deep_net
 
 
 def test_uniform_loss_is_ln_v():

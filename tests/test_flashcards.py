@@ -23,10 +23,10 @@ from flashcards.check import check_deck
 from flashcards.deck import OBJECTIVES, load_deck, read_deck
 from flashcards.review import new_fsrs_card, terminal_text
 from flashcards.safe_math import ExpressionError, evaluate
-from flashcards.sections import page_anchors
-from flashcards.site import PAGE, SCRIPT, STYLES, pages
+from site_build.anchors import page_anchors
+from site_build.flashcards_page import PAGE, SCRIPT, STYLES, pages
 from flashcards.state import ReviewState, load_state, save_state
-from lessons.pages import render_math
+from site_build.math import render_math
 from tests.conftest import REPO, run_python
 
 NOW = "2025-01-15T12:00:00+00:00"

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lessons.layers import BatchNorm1d, LayerNorm, Linear, Sequential, Tanh, fold_batchnorm
+from engine.layers import BatchNorm1d, LayerNorm, Linear, Sequential, Tanh, fold_batchnorm
 
 TOL = dict(atol=1e-5, rtol=1e-5)
 

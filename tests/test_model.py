@@ -2,9 +2,9 @@ import math
 
 import torch
 
-from lessons.data import VOCAB
-from lessons.layers import BatchNorm1d, Linear
-from lessons.model import CONFIGS, DEFAULT_SEED, build_deep_net, build_mlp, kaiming_std, sample_names
+from engine.data import VOCAB
+from engine.layers import BatchNorm1d, Linear
+from engine.model import CONFIGS, DEFAULT_SEED, build_deep_net, build_mlp, kaiming_std, sample_names
 
 
 def test_loss_log_configurations_in_lecture_order():

@@ -1,10 +1,11 @@
 import pytest
 
-from lessons.pages import PageError, expand, read_minutes, render_math
+from site_build.math import render_math
+from site_build.pages import PageError, expand, read_minutes
 
 RECORDS = {
     "01_demo": {
-        "numbers": {"stds": [0.5, 0.25], "by_gain": {"high": 0.9}, "loss": 3.29583, "count": 32952, "table": "| a |\n| - |"},
+        "values": {"stds": [0.5, 0.25], "by_gain": {"high": 0.9}, "loss": 3.29583, "count": 32952, "table": "| a |\n| - |"},
         "figures": {"curve": "The loss falls [steeply]."},
     }
 }
@@ -17,7 +18,7 @@ def test_numbers_are_formatted_from_the_record():
 
 def test_items_of_recorded_lists_and_dicts():
     assert expand("{{ 01_demo.stds.1:.2f }} {{ 01_demo.by_gain.high }}", RECORDS, "page.md") == "0.25 0.9"
-    with pytest.raises(PageError, match="no number named 'stds.7'"):
+    with pytest.raises(PageError, match="no value named 'stds.7'"):
         expand("{{ 01_demo.stds.7 }}", RECORDS, "page.md")
 
 
@@ -32,7 +33,7 @@ def test_figures_get_their_alt_text_and_a_path_relative_to_the_page():
     "text, message",
     [
         ("{{ 02_missing.loss }}", "no lesson script named '02_missing'"),
-        ("{{ 01_demo.nope }}", "recorded no number named 'nope'"),
+        ("{{ 01_demo.nope }}", "recorded no value named 'nope'"),
         ("{{ figure 01_demo.nope }}", "saved no figure named 'nope'"),
         ("{{ loss }}", "expected <script>.<name>"),
         ("{{ 01_demo.table:.2f }}", "page.md"),
@@ -59,3 +60,13 @@ def test_math_becomes_mathml():
     out = render_math(html)
     assert "arithmatex" not in out and "\\(" not in out
     assert out.count("<math") == 2 and 'display="block"' in out
+
+
+def test_practice_lines_list_the_exercises_of_the_section_above():
+    line = lambda section: {"page.md#drilled": "*Practice:* [one](practice.md#ex-one)"}.get(section)
+    text = "# Page\n\n## Drilled {#drilled}\n\nProse.\n\n{{ practice }}\n\n## Other {#other}\n"
+    assert "*Practice:* [one](practice.md#ex-one)" in expand(text, RECORDS, "page.md", practice_line=line)
+    with pytest.raises(PageError, match="under #other, which no exercise drills"):
+        expand(text + "\n{{ practice }}\n", RECORDS, "page.md", practice_line=line)
+    with pytest.raises(PageError, match="before any heading"):
+        expand("{{ practice }}", RECORDS, "page.md", practice_line=line)

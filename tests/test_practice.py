@@ -9,30 +9,21 @@ import markdown
 import pytest
 import torch
 
-from lessons.layers import BatchNorm1d, Linear
-from lessons.model import TANH_GAIN
-from lessons.pages import render_math
+from engine.layers import BatchNorm1d, Linear
+from engine.model import TANH_GAIN
+from site_build.math import render_math
 from practice.__main__ import main
 from practice.check import (
     BLANK, DEFAULT_SHEET, INVALID, RIGHT, WRONG, blank_sheet, check_sheet, default_sheet, reference_sheet, toml_value,
 )
 from practice.exercise import CHOICES, NUMBER, NUMBERS
 from practice.exercises import BY_ID, EXERCISES
-from practice.site import pages
+from site_build.anchors import current_section, heading_anchors
+from site_build.practice_page import pages, practice_line
 from tests.conftest import REPO, run_python
 
 pytest_plugins = ["pytester"]  # runs `pytest practice` in-process
 
-# The lesson sections an exercise may link to (the lesson pages' anchors).
-LESSON_SECTIONS = {
-    "index.md": ["where", "prerequisites", "objectives"],
-    "confident-start.md": ["uniform-baseline", "naive-start", "fix", "cost"],
-    "saturated-neurons.md": ["tanh-slope", "histograms", "saturation-map", "what-it-does-to-learning"],
-    "healthy-depth.md": ["toy-experiment", "gain", "kaiming-rule", "depth-experiment", "reading-histograms"],
-    "loss-log.md": ["table"],
-    "batchnorm.md": ["what-it-does", "coupling", "train-vs-eval", "dead-bias", "folding", "why-everywhere"],
-    "deeper-network.md": ["activations", "gradients", "update-ratio", "robustness"],
-}
 MISTAKES = [(e, wrong, diagnosis) for e in EXERCISES for wrong, diagnosis in e.known_mistakes()]
 MISTAKE_IDS = [f"{e.id}-{n}" for e in EXERCISES for n in range(1, len(e.mistakes) + 1)]
 
@@ -77,7 +68,18 @@ def test_every_objective_is_drilled_and_ids_are_unique():
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
 def test_links_to_a_lesson_section(exercise):
     page, _, anchor = exercise.section.partition("#")
-    assert anchor in LESSON_SECTIONS.get(page, []), exercise.section
+    assert (REPO / "docs" / page).is_file(), exercise.section
+    assert anchor in heading_anchors((REPO / "docs" / page).read_text()), f"{exercise.section}: no such heading"
+
+
+def test_every_section_with_exercises_says_so_under_it():
+    """Each section an exercise drills carries a {{ practice }} line, which the build fills from the definitions."""
+    for section in {e.section for e in EXERCISES}:
+        page, _, anchor = section.partition("#")
+        text = (REPO / "docs" / page).read_text()
+        sections = [current_section(text[: m.start()]) for m in re.finditer(r"\{\{ practice \}\}", text)]
+        assert anchor in sections, f"{section}: no {{{{ practice }}}} line under it"
+    assert practice_line("confident-start.md#uniform-baseline").startswith("*Practice:* [The loss of knowing nothing](practice.md#ex-uniform-baseline)")
 
 
 @pytest.mark.parametrize("exercise, wrong, diagnosis", MISTAKES, ids=MISTAKE_IDS)

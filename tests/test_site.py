@@ -8,6 +8,8 @@ import sys
 
 import yaml
 
+from site_build.lesson_runs import lesson_scripts
+from site_build.nav import code_pages
 from tests.conftest import REPO, run_python
 
 
@@ -19,7 +21,7 @@ def nav_pages():
             value = list(item.values())[0] if isinstance(item, dict) else item
             yield from (walk(value) if isinstance(value, list) else [value])
 
-    return list(walk(config["nav"]))
+    return list(walk(config["nav"] + [code_pages(lesson_scripts())]))
 
 
 def page_html(site, src):
@@ -36,7 +38,7 @@ def test_every_page_is_built_with_its_figures(built_site):
 
 
 def test_lesson_notebooks_are_pages_with_outputs_and_downloads(built_site):
-    for script in sorted((REPO / "lessons").glob("[0-9][0-9]_*.py")):
+    for script in lesson_scripts():
         html = (built_site / "code" / script.stem / "index.html").read_text()
         assert "data:image/png;base64" in html, f"{script.stem}: the notebook page shows no figure"
         assert (built_site / "downloads" / f"{script.stem}.py").read_bytes() == script.read_bytes()
@@ -57,13 +59,13 @@ def test_a_second_build_runs_no_lesson_script(built_site, tmp_path):
 
 
 def test_a_script_run_by_hand_gives_the_pages_figures_and_numbers(built_site, tmp_path):
-    from lessons.run import run_lessons
+    from site_build.lesson_runs import run_lessons
 
     cached = run_lessons(["01_confident_start"], quick=True)["01_confident_start"]
     result = run_python(
         "lessons/01_confident_start.py", env={"LESSONS_QUICK": "1", "LESSONS_OUT_DIR": str(tmp_path)}
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert json.loads((tmp_path / "record.json").read_text())["numbers"] == cached.record["numbers"]
+    assert json.loads((tmp_path / "record.json").read_text())["values"] == cached.record["values"]
     for figure in (cached.dir / "figures").glob("*.png"):
         assert (tmp_path / "figures" / figure.name).read_bytes() == figure.read_bytes(), figure.name

@@ -4,9 +4,10 @@ import math
 import pytest
 import torch
 
-from lessons.data import DEFAULT_NAMES
-from lessons.model import CONFIGS, DEFAULT_SEED
-from lessons.train import DRAW_CHUNK, learning_rate, split_loss, train_config, train_configs
+from engine.data import DEFAULT_NAMES
+from engine.fastpath import train_config, train_configs
+from engine.model import CONFIGS, DEFAULT_SEED, build_mlp
+from engine.train import learning_rate, split_loss, train
 from tests.conftest import run_python
 
 
@@ -44,10 +45,11 @@ def test_split_loss_in_chunks_is_the_mean_over_the_split(dataset):
     assert net.training  # left as it was
 
 
-def test_minibatches_are_the_lectures_draws(dataset):
-    """Drawn a chunk at a time, the minibatches are still one randint(0, n, (32,)) per step after the weights."""
-    steps = DRAW_CHUNK + 200  # across a chunk's edge
-    _, run = train_config("kaiming", dataset, steps, progress=False)
+def test_the_loop_is_the_lectures_code(dataset):
+    """Our layers and loop against the lecture's tensors typed out: same draws, same minibatches, same losses."""
+    steps = 300
+    generator = torch.Generator().manual_seed(DEFAULT_SEED)
+    run = train(build_mlp("kaiming", generator), dataset, steps, generator)
     g = torch.Generator().manual_seed(DEFAULT_SEED)
     C = torch.randn((27, 10), generator=g)
     W1 = torch.randn((30, 200), generator=g) * (5 / 3) / 30**0.5
@@ -71,7 +73,7 @@ def test_minibatches_are_the_lectures_draws(dataset):
 
 def test_cli_reproduces_the_loss_log_row(dataset):
     """The loss log trains all five side by side; the command line trains one: same numbers, to the last bit."""
-    result = run_python("-m", "lessons.train", "--config", "batchnorm", "--steps", "300", "--json")
+    result = run_python("-m", "engine.train", "--config", "batchnorm", "--steps", "300", "--json")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     model, run = train_configs(list(CONFIGS), dataset, 300, progress=False)["batchnorm"]
@@ -80,7 +82,7 @@ def test_cli_reproduces_the_loss_log_row(dataset):
 
 
 def test_cli_json_contract():
-    result = run_python("-m", "lessons.train", "--config", "original", "--steps", "0", "--json")
+    result = run_python("-m", "engine.train", "--config", "original", "--steps", "0", "--json")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     for key in ["config", "data", "words", "params", "steps", "initial_loss", "train_loss", "val_loss", "seconds"]:
@@ -95,7 +97,7 @@ def test_cli_json_contract():
 def test_cli_trains_on_any_names_file(tmp_path):
     names = tmp_path / "names.txt"
     names.write_text("\n".join(["anna", "bob", "carl", "dora", "emil", "fay", "gus", "hal", "ida", "jo"] * 3) + "\n")
-    result = run_python("-m", "lessons.train", "--config", "kaiming", "--data", str(names), "--steps", "200", "--json")
+    result = run_python("-m", "engine.train", "--config", "kaiming", "--data", str(names), "--steps", "200", "--json")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["words"] == 30 and out["steps"] == 200 and out["train_loss"] < out["initial_loss"]
@@ -115,7 +117,7 @@ def test_cli_bad_arguments_fail_with_one_clear_line(args, message):
     for flag, value in zip(args[::2], args[1::2]):
         base[flag] = value
     argv = [item for pair in base.items() for item in pair]
-    result = run_python("-m", "lessons.train", *argv)
+    result = run_python("-m", "engine.train", *argv)
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -124,6 +126,6 @@ def test_cli_bad_arguments_fail_with_one_clear_line(args, message):
 def test_cli_bad_names_file(tmp_path):
     bad = tmp_path / "names.txt"
     bad.write_text("anna\nBob\n")
-    result = run_python("-m", "lessons.train", "--config", "kaiming", "--data", str(bad), "--steps", "0")
+    result = run_python("-m", "engine.train", "--config", "kaiming", "--data", str(bad), "--steps", "0")
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {bad}, line 2: character 'B' is outside a–z (the vocabulary is lowercase a–z, one name per line)"

@@ -10,6 +10,8 @@ import math
 
 import torch
 
+from engine.layers import BatchNorm1d, Linear, Sequential, Tanh
+
 SATURATED = 0.97  # |tanh| above this: the local derivative 1 - tanh² is below 0.06
 
 
@@ -42,8 +44,6 @@ def smoothed_log10(losses: torch.Tensor, window: int) -> torch.Tensor:
 
 def tanh_layer_stats(net, threshold: float = SATURATED) -> list[dict]:
     """Mean, std and % saturated of every tanh layer's last output (the lecture's forward-pass printout)."""
-    from lessons.layers import Tanh
-
     rows = []
     for index, layer in enumerate(net.layers):
         if isinstance(layer, Tanh):
@@ -61,8 +61,6 @@ def tanh_layer_stats(net, threshold: float = SATURATED) -> list[dict]:
 
 def tanh_gradient_stats(net) -> list[dict]:
     """Mean and std of the gradient at every tanh layer's output (needs net.retain_grads and a backward pass)."""
-    from lessons.layers import Tanh
-
     rows = []
     for index, layer in enumerate(net.layers):
         if isinstance(layer, Tanh):
@@ -71,6 +69,32 @@ def tanh_gradient_stats(net) -> list[dict]:
     return rows
 
 
+def grad_to_data_ratio(parameter: torch.Tensor) -> float:
+    """std of the parameter's gradient / std of the parameter: how big a step the gradient asks for."""
+    return (parameter.grad.std() / parameter.detach().std()).item()
+
+
 def update_to_data_ratio(parameter: torch.Tensor, lr: float) -> float:
     """log10 of (std of this step's update) / (std of the parameter): about −3 is healthy."""
     return math.log10((lr * parameter.grad).std().item() / parameter.data.std().item())
+
+
+def hidden_weights(net: Sequential) -> list[torch.Tensor]:
+    """The weight matrices of every linear layer but the output layer."""
+    return [layer.weight for layer in net.layers if isinstance(layer, Linear)][:-1]
+
+
+@torch.no_grad()
+def calibrate_batchnorm(net: Sequential, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The exact mean and (unbiased) variance of the first BatchNorm's input over all of X: a calibration pass.
+
+    The running estimates that training keeps approximate these; the layer before BatchNorm
+    runs in eval mode, so measuring changes nothing in the net.
+    """
+    was_training = net.training
+    net.eval()
+    net(X)  # fills every layer's .out
+    net.train(was_training)
+    index = next(i for i, layer in enumerate(net.layers) if isinstance(layer, BatchNorm1d))
+    before = net.layers[index - 1].out
+    return before.mean(0), before.var(0)

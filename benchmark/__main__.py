@@ -1,16 +1,16 @@
-"""How fast the engine trains and the site builds, against the lecture's loop as a reader types it.
+"""How fast the engine trains and the site builds, against the lecture's loop.
 
-    python -m lessons.bench                    # full length: about 20 minutes on 2 cores
-    python -m lessons.bench --quick            # about 3 minutes: fewer steps, a quick-mode site
-    python -m lessons.bench --json bench.json  # also write every number as JSON
+    python -m benchmark                    # full length: about 20 minutes on 2 cores
+    python -m benchmark --quick            # about 3 minutes: fewer steps, a quick-mode site
+    python -m benchmark --json bench.json  # also write every number as JSON
 
 Measured side by side in one run, on this machine:
 
-1. µs per training step of `kaiming` and `batchnorm`: the engine (lessons.train) against a
-   textbook loop written below (autograd, a Python loop over the parameters for the update),
-   the textbook timed at torch's default thread count and at one thread.
-2. The whole loss log (all five configurations, 200,000 steps each): the textbook loop at its
-   faster thread setting, one configuration after another, against the engine, both one after
+1. µs per training step of `kaiming` and `batchnorm`: the fast path (engine.fastpath) against
+   the lecture's loop (engine.train.train: autograd, a Python loop over the parameters for the
+   update), the loop timed at torch's default thread count and at one thread.
+2. The whole loss log (all five configurations, 200,000 steps each): the lecture's loop at its
+   faster thread setting, one configuration after another, against the fast path, both one after
    another and side by side (`train_configs`); and whether their final train and val losses
    agree within 0.01 (same weights, same minibatches: only rounding differs).
 3. A cold `mkdocs build` (empty caches), a warm rebuild (nothing changed), and the time from
@@ -43,75 +43,12 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from lessons.data import REPO_ROOT, Dataset, load_dataset
-from lessons.model import CONFIGS, DEFAULT_SEED, InitConfig
-from lessons.train import FULL_STEPS, split_loss, train_config, train_configs
+from engine.data import REPO_ROOT, Dataset, load_dataset
+from engine.model import CONFIGS, DEFAULT_SEED, InitConfig
+from engine.train import FULL_STEPS, split_loss, train_config, train_configs
 
 AGREEMENT = 0.01  # the largest difference in a final loss that still counts as the same result
 EDITED_PAGE = "index.md"  # the page the serve measurement edits (and restores): the home page
-
-
-# ----------------------------------------------------------------------------------------------
-# the textbook loop
-
-
-def textbook_loop(config: InitConfig, data: Dataset, steps: int) -> dict:
-    """Lecture 3's training loop, as a reader types it; returns its time and final losses.
-
-    Same weights as `build_mlp` (the lecture's draws, in its order) and the same minibatches
-    as the engine. BatchNorm is the engine's BatchNorm1d written inline (biased variance to
-    normalise, unbiased in the running estimate), one variance per step as the lecture takes one std.
-    """
-    Xtr, Ytr = data.Xtr, data.Ytr
-    g = torch.Generator().manual_seed(DEFAULT_SEED)
-    C = torch.randn((27, 10), generator=g)
-    W1 = torch.randn((30, 200), generator=g) * config.hidden_weight_std
-    b1 = torch.randn(200, generator=g) * config.hidden_bias_std if config.hidden_bias_std is not None else torch.zeros(200)
-    W2 = torch.randn((200, 27), generator=g) * config.output_weight_std
-    b2 = torch.randn(27, generator=g) * config.output_bias_std
-    bngain, bnbias = torch.ones((1, 200)), torch.zeros((1, 200))
-    bnmean_running, bnvar_running = torch.zeros((1, 200)), torch.ones((1, 200))
-    parameters = [C, W1, W2, b2] + ([bngain, bnbias] if config.batchnorm else [b1])
-    for p in parameters:
-        p.requires_grad = True
-
-    lossi = []
-    start = time.perf_counter()
-    for i in range(steps):
-        ix = torch.randint(0, Xtr.shape[0], (32,), generator=g)
-        Xb, Yb = Xtr[ix], Ytr[ix]
-        emb = C[Xb]
-        embcat = emb.view(emb.shape[0], -1)
-        if config.batchnorm:
-            hpreact = embcat @ W1
-            bnmeani = hpreact.mean(0, keepdim=True)
-            bnvari = hpreact.var(0, keepdim=True, unbiased=False)
-            hpreact = bngain * (hpreact - bnmeani) / torch.sqrt(bnvari + 1e-5) + bnbias
-            with torch.no_grad():
-                bnmean_running = 0.999 * bnmean_running + 0.001 * bnmeani
-                bnvar_running = 0.999 * bnvar_running + 0.001 * bnvari * 32 / 31
-        else:
-            hpreact = embcat @ W1 + b1
-        h = torch.tanh(hpreact)
-        logits = h @ W2 + b2
-        loss = F.cross_entropy(logits, Yb)
-        for p in parameters:
-            p.grad = None
-        loss.backward()
-        lr = 0.1 if i < steps // 2 else 0.01
-        for p in parameters:
-            p.data += -lr * p.grad
-        lossi.append(loss.item())
-    seconds = time.perf_counter() - start
-
-    @torch.no_grad()
-    def split_loss(x, y):
-        hpreact = C[x].view(x.shape[0], -1) @ W1 + b1  # b1 stays zero with BatchNorm
-        if config.batchnorm:
-            hpreact = bngain * (hpreact - bnmean_running) / torch.sqrt(bnvar_running + 1e-5) + bnbias
-        return F.cross_entropy(torch.tanh(hpreact) @ W2 + b2, y).item()
-
-    return {"seconds": seconds, "train_loss": split_loss(Xtr, Ytr), "val_loss": split_loss(data.Xval, data.Yval)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -121,34 +58,40 @@ def textbook_loop(config: InitConfig, data: Dataset, steps: int) -> dict:
 def run_worker(default_threads: int, spec: dict) -> dict:
     """Train what `spec` asks for in this process; one result per configuration, plus the total time.
 
-    kind "textbook": `textbook_loop` on spec["threads"] threads ("default": torch's own choice,
-    read before lessons set one thread). kind "engine": `train_config` for each configuration in
-    turn; kind "side_by_side": `train_configs` for all at once (what the loss log script does).
-    Both engine kinds run on the engine's thread setting.
+    kind "loop": the lecture's loop (engine.train.train) on spec["threads"] threads ("default":
+    torch's own choice). kind "engine": the fast path's `train_config` for each configuration in
+    turn; kind "side_by_side": `train_configs` for all at once (what the lesson scripts do).
+    Both engine kinds run on the lessons' thread setting.
     """
-    if spec["kind"] == "textbook":
+    if spec["kind"] == "loop":
         torch.set_num_threads(default_threads if spec["threads"] == "default" else int(spec["threads"]))
+    else:
+        use_lesson_threads()
     data, steps, names = load_dataset(), spec["steps"], spec["configs"]
     start = time.perf_counter()
-    results = {}
-    if spec["kind"] == "textbook":
-        results = {name: textbook_loop(CONFIGS[name], data, steps) for name in names}
+    if spec["kind"] == "loop":
+        trained = {}
+        for name in names:
+            generator = torch.Generator().manual_seed(DEFAULT_SEED)
+            model = build_mlp(name, generator)
+            trained[name] = model, train(model, data, steps, generator)
+    elif spec["kind"] == "side_by_side":
+        trained = train_configs(names, data, steps, progress=False)
     else:
-        trained = train_configs(names, data, steps, progress=False) if spec["kind"] == "side_by_side" else {
-            name: train_config(name, data, steps, progress=False) for name in names
-        }
-        for name, (model, run) in trained.items():
-            results[name] = {"seconds": run.seconds, "train_loss": split_loss(model, data, "train"), "val_loss": split_loss(model, data, "val")}
+        trained = {name: train_config(name, data, steps, progress=False) for name in names}
+    results = {}
+    for name, (model, run) in trained.items():
+        results[name] = {"seconds": run.seconds, "train_loss": split_loss(model, data, "train"), "val_loss": split_loss(model, data, "val")}
     for result in results.values():
         result["us_per_step"] = result["seconds"] / steps * 1e6
     return {"configs": results, "seconds": time.perf_counter() - start, "threads": torch.get_num_threads()}
 
 
-# The measured process records torch's default thread count before importing lessons, which sets one thread.
+# The measured process records torch's default thread count before anything sets it.
 _WORKER = (
     "import json, sys, torch\n"
     "default_threads = torch.get_num_threads()\n"
-    "from lessons.bench import run_worker\n"
+    "from benchmark.__main__ import run_worker\n"
     "print(json.dumps(run_worker(default_threads, json.loads(sys.argv[1]))))\n"
 )
 
@@ -186,8 +129,8 @@ def worker(kind: str, configs: list[str], steps: int, threads: str | int = "engi
 
 
 def step_times(steps: int, repeats: int, log=print) -> dict:
-    """µs per step of the engine and the textbook loop (default threads, one thread), interleaved; best of `repeats`."""
-    variants = {"engine": ("engine", "engine"), "textbook_default": ("textbook", "default"), "textbook_1": ("textbook", 1)}
+    """µs per step of the fast path and the lecture's loop (default threads, one thread), interleaved; best of `repeats`."""
+    variants = {"engine": ("engine", "engine"), "loop_default": ("loop", "default"), "loop_1": ("loop", 1)}
     best = {}
     for repeat in range(repeats):
         for name in ("kaiming", "batchnorm"):
@@ -201,14 +144,14 @@ def step_times(steps: int, repeats: int, log=print) -> dict:
     table = {}
     for name in ("kaiming", "batchnorm"):
         row = {variant: best[name, variant] for variant in variants}
-        faster = min(("textbook_default", "textbook_1"), key=lambda v: row[v]["us_per_step"])
-        row["textbook_faster"] = faster
+        faster = min(("loop_default", "loop_1"), key=lambda v: row[v]["us_per_step"])
+        row["loop_faster"] = faster
         row["speedup"] = row[faster]["us_per_step"] / row["engine"]["us_per_step"]
         table[name] = row
     return table
 
 
-def loss_logs(steps: int, textbook_threads, log=print) -> dict:
+def loss_logs(steps: int, loop_threads, log=print) -> dict:
     """The whole loss log three ways, with each configuration's final losses and their agreement.
 
     "training" counts the training loops only; "total" adds evaluating every net on the full
@@ -216,29 +159,29 @@ def loss_logs(steps: int, textbook_threads, log=print) -> dict:
     """
     names = list(CONFIGS)
     runs = {}
-    for label, threads in [("textbook", textbook_threads), ("engine", "engine"), ("side_by_side", "engine")]:
+    for label, threads in [("loop", loop_threads), ("engine", "engine"), ("side_by_side", "engine")]:
         log(f"  loss log, {label} ({len(names)} × {steps:,} steps) …")
         run = worker(label, names, steps, threads)
         run["training_seconds"] = sum(result["seconds"] for result in run["configs"].values())
         runs[label] = run
         log(f"    {run['training_seconds']:.1f} s training, {run['seconds']:.1f} s in all")
-    agreement = {name: agreement_of(runs["textbook"]["configs"][name], runs["side_by_side"]["configs"][name]) for name in names}
-    textbook = runs["textbook"]
+    agreement = {name: agreement_of(runs["loop"]["configs"][name], runs["side_by_side"]["configs"][name]) for name in names}
+    loop = runs["loop"]
     return {
         "steps": steps,
         "runs": runs,
         "agreement": agreement,
         "all_agree": all(a["agrees"] for a in agreement.values()),
         "speedup": {
-            label: {"training": textbook["training_seconds"] / run["training_seconds"], "total": textbook["seconds"] / run["seconds"]}
+            label: {"training": loop["training_seconds"] / run["training_seconds"], "total": loop["seconds"] / run["seconds"]}
             for label, run in runs.items()
         },
     }
 
 
-def agreement_of(textbook: dict, engine: dict) -> dict:
+def agreement_of(loop: dict, engine: dict) -> dict:
     """Do two runs of one configuration end with the same train and val losses, within AGREEMENT?"""
-    gaps = {split: abs(textbook[f"{split}_loss"] - engine[f"{split}_loss"]) for split in ("train", "val")}
+    gaps = {split: abs(loop[f"{split}_loss"] - engine[f"{split}_loss"]) for split in ("train", "val")}
     return {**{f"{split}_gap": gap for split, gap in gaps.items()}, "agrees": all(gap <= AGREEMENT for gap in gaps.values())}
 
 
@@ -249,9 +192,9 @@ def site_builds(quick: bool, log=print) -> dict:
     mkdocs-jupyter's rendered notebooks (kept under .cache/mkdocs-jupyter of the working
     directory, so the builds run in a scratch directory).
     """
-    with tempfile.TemporaryDirectory(prefix="lessons-bench-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="lessons-benchmark-") as scratch:
         scratch = Path(scratch)
-        env = {"LESSONS_CACHE_DIR": str(scratch / "lessons-cache"), "LESSONS_QUICK": "1" if quick else "0"}
+        env = {"LESSONS_CACHE_DIR": str(scratch / "cache"), "LESSONS_QUICK": "1" if quick else "0"}
         build = [sys.executable, "-m", "mkdocs", "build", "-f", str(REPO_ROOT / "mkdocs.yml"), "--site-dir", str(scratch / "site")]
         log(f"  cold mkdocs build{' (quick mode)' if quick else ''} …")
         cold = measured(build, env=env, cwd=scratch)
@@ -368,10 +311,10 @@ def report(results: dict) -> str:
     lines = [f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']:.0f} GiB; torch {m['torch']}; load average {m['load_average'][0]:.2f} at start", ""]
     steps = results["step_times"]
     lines += [f"µs per training step (best of {steps['repeats']} runs of {steps['steps']:,} steps; peak memory in MiB)", ""]
-    lines += ["| config | engine | textbook, default threads | textbook, 1 thread | engine speed-up vs faster textbook |", "| --- | ---: | ---: | ---: | ---: |"]
+    lines += ["| config | engine | loop, default threads | loop, 1 thread | fast path speed-up vs faster loop |", "| --- | ---: | ---: | ---: | ---: |"]
     for name, row in steps["table"].items():
-        cells = [f"{row[v]['us_per_step']:.0f} µs ({row[v]['peak_mib']:.0f} MiB)" for v in ("engine", "textbook_default", "textbook_1")]
-        cells[1] += f" [{row['textbook_default']['threads']} threads]"
+        cells = [f"{row[v]['us_per_step']:.0f} µs ({row[v]['peak_mib']:.0f} MiB)" for v in ("engine", "loop_default", "loop_1")]
+        cells[1] += f" [{row['loop_default']['threads']} threads]"
         lines.append(f"| {name} | {' | '.join(cells)} | {row['speedup']:.2f}× |")
     log = results["loss_log"]
     runs = log["runs"]
@@ -379,9 +322,9 @@ def report(results: dict) -> str:
     lines += ["| run | training s | µs per step of all five | total s | peak MiB | speed-up, training | speed-up, total |"]
     lines += ["| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     labels = {
-        "textbook": f"textbook, one after another ({runs['textbook']['threads']} thread(s))",
-        "engine": "engine, one after another (`train_config`)",
-        "side_by_side": "engine, side by side (`train_configs`)",
+        "loop": f"lecture's loop, one after another ({runs['loop']['threads']} thread(s))",
+        "engine": "fast path, one after another (`train_config`)",
+        "side_by_side": "fast path, side by side (`train_configs`)",
     }
     for label, run in runs.items():
         speedup = log["speedup"][label]
@@ -389,10 +332,10 @@ def report(results: dict) -> str:
             f"| {labels[label]} | {run['training_seconds']:.1f} | {run['training_seconds'] / log['steps'] * 1e6:.0f} | {run['seconds']:.1f} "
             f"| {run['peak_mib']:.0f} | {speedup['training']:.2f}× | {speedup['total']:.2f}× |"
         )
-    lines += ["", f"agreement of final losses, engine side by side vs textbook (within {AGREEMENT})", ""]
-    lines += ["| config | textbook train | engine train | textbook val | engine val | agrees |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+    lines += ["", f"agreement of final losses, engine side by side vs loop (within {AGREEMENT})", ""]
+    lines += ["| config | loop train | engine train | loop val | engine val | agrees |", "| --- | ---: | ---: | ---: | ---: | --- |"]
     for name, a in log["agreement"].items():
-        t, e = runs["textbook"]["configs"][name], runs["side_by_side"]["configs"][name]
+        t, e = runs["loop"]["configs"][name], runs["side_by_side"]["configs"][name]
         lines.append(f"| {name} | {t['train_loss']:.4f} | {e['train_loss']:.4f} | {t['val_loss']:.4f} | {e['val_loss']:.4f} | {'yes' if a['agrees'] else 'NO'} |")
     if "site" in results:
         site = results["site"]
@@ -409,7 +352,7 @@ def report(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lessons.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmark", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps and a quick-mode site: a few minutes")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write every measurement to PATH as JSON")
     args = parser.parse_args(argv)
@@ -420,9 +363,9 @@ def main(argv: list[str] | None = None) -> int:
     log("step times …")
     table = step_times(step_steps, repeats, log=log)
     results["step_times"] = {"steps": step_steps, "repeats": repeats, "table": table}
-    # The textbook's faster thread setting, judged on both configurations together.
-    faster = min(("textbook_default", "textbook_1"), key=lambda v: sum(row[v]["us_per_step"] for row in table.values()))
-    threads = "default" if faster == "textbook_default" else 1
+    # The loop's faster thread setting, judged on both configurations together.
+    faster = min(("loop_default", "loop_1"), key=lambda v: sum(row[v]["us_per_step"] for row in table.values()))
+    threads = "default" if faster == "loop_default" else 1
     log("loss log …")
     results["loss_log"] = loss_logs(2_000 if args.quick else FULL_STEPS, threads, log=log)
     log("site …")
@@ -434,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     if not results["loss_log"]["all_agree"]:
-        print(f"\nerror: the engine's and the textbook's final losses differ by more than {AGREEMENT}", file=sys.stderr)
+        print(f"\nerror: the engine's and the loop's final losses differ by more than {AGREEMENT}", file=sys.stderr)
         return 1
     return 0
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from engine.settings import REPO_ROOT
+
 DEFAULT_NAMES = REPO_ROOT / "data" / "names.txt"
 
 VOCAB = "." + "abcdefghijklmnopqrstuvwxyz"

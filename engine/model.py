@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
-from lessons.data import BLOCK_SIZE, VOCAB, VOCAB_SIZE
-from lessons.layers import BatchNorm1d, Embedding, Flatten, Linear, Sequential, Tanh
+from engine.data import BLOCK_SIZE, VOCAB, VOCAB_SIZE
+from engine.layers import BatchNorm1d, Embedding, Flatten, LayerNorm, Linear, Sequential, Tanh
 
 N_EMBD = 10
 N_HIDDEN = 200
@@ -24,6 +24,13 @@ DEFAULT_SEED = 2147483647  # the lecture's torch.Generator().manual_seed(2147483
 # Gain that keeps tanh's activations at a steady scale through depth (torch.nn.init.calculate_gain("tanh")).
 TANH_GAIN = 5 / 3
 MAX_NAME_LENGTH = 40  # an untrained net may never pick the end symbol
+
+# The gains the pages compare, by the label a figure shows: too small, linear's, tanh's, too large.
+GAINS = {"0.5": 0.5, "1": 1.0, "5/3": TANH_GAIN, "3": 3.0}
+
+# The lecture's deeper net: 5 hidden tanh layers of 100 units.
+DEEP_LAYERS = 5
+DEEP_WIDTH = 100
 
 
 def kaiming_std(fan_in: int, gain: float = TANH_GAIN) -> float:
@@ -85,8 +92,8 @@ def build_deep_net(
     *,
     gain: float = TANH_GAIN,
     batchnorm: bool = False,
-    n_layers: int = 5,
-    width: int = 100,
+    n_layers: int = DEEP_LAYERS,
+    width: int = DEEP_WIDTH,
     weight_std: float | None = None,
 ) -> Sequential:
     """n_layers hidden tanh layers of `width` units, weights gain/sqrt(fan_in) (or a fixed weight_std).
@@ -112,6 +119,11 @@ def build_deep_net(
     else:
         output.weight *= 0.1
     return Sequential(layers)
+
+
+def swap_in_layernorm(model: Sequential) -> Sequential:
+    """The same layers, with every BatchNorm1d replaced by a LayerNorm over the same features."""
+    return Sequential([LayerNorm(layer.gamma.numel()) if isinstance(layer, BatchNorm1d) else layer for layer in model.layers])
 
 
 @torch.no_grad()

@@ -1,12 +1,12 @@
-"""The hand-written backward pass against autograd, and side by side against alone."""
+"""The fast path against the reference loop (engine.train.train, autograd), and side by side against alone."""
 
 import pytest
 import torch
 
-from lessons.backprop import MLPStack, layout
-from lessons.layers import BatchNorm1d, Embedding, Flatten, Linear, Sequential, Tanh
-from lessons.model import CONFIGS, DEFAULT_SEED, build_deep_net, build_mlp
-from lessons.train import train, train_config, train_configs, train_side_by_side
+from engine.fastpath import MLPStack, layout, train_config, train_configs, train_side_by_side
+from engine.layers import BatchNorm1d, Embedding, Flatten, Linear, Sequential, Tanh
+from engine.model import CONFIGS, DEFAULT_SEED, build_deep_net, build_mlp
+from engine.train import train
 
 TOL = dict(atol=2e-6, rtol=1e-5)
 
@@ -35,16 +35,16 @@ def build(name):
     return build_mlp(name, generator), generator
 
 
-def through_autograd(step, model, lr):
-    """An observer that does nothing, which sends `train` down the autograd path."""
+def fast(model, dataset, steps, generator):
+    return train_side_by_side([model], dataset, steps, [generator])[0]
 
 
 @pytest.mark.parametrize("name", [*CONFIGS, "batchnorm_with_bias"])
 def test_one_step_matches_autograd(dataset, name):
     by_hand, generator = build(name)
     by_autograd, _ = build(name)
-    run_hand = train(by_hand, dataset, 1, generator)
-    run_auto = train(by_autograd, dataset, 1, build(name)[1], observe=through_autograd)
+    run_hand = fast(by_hand, dataset, 1, generator)
+    run_auto = train(by_autograd, dataset, 1, build(name)[1])
     assert run_hand.initial_loss == pytest.approx(run_auto.initial_loss, rel=1e-6)
     for mine, reference in zip(tensors(by_hand), tensors(by_autograd)):
         assert torch.allclose(mine, reference.detach(), **TOL)
@@ -55,11 +55,23 @@ def test_one_step_matches_autograd(dataset, name):
 def test_many_steps_stay_with_autograd(dataset, name):
     by_hand, generator = build(name)
     by_autograd, generator_auto = build(name)
-    run_hand = train(by_hand, dataset, 200, generator)
-    run_auto = train(by_autograd, dataset, 200, generator_auto, observe=through_autograd)
+    run_hand = fast(by_hand, dataset, 200, generator)
+    run_auto = train(by_autograd, dataset, 200, generator_auto)
     assert torch.allclose(run_hand.losses, run_auto.losses, rtol=1e-5)
     for mine, reference in zip(tensors(by_hand), tensors(by_autograd)):
         assert torch.allclose(mine, reference.detach(), atol=1e-5, rtol=1e-5)
+
+
+def test_minibatches_drawn_a_chunk_at_a_time_are_the_loops_draws(dataset):
+    """The fast path draws DRAW_CHUNK minibatches at once; across a chunk's edge they are still the loop's."""
+    from engine.fastpath import DRAW_CHUNK
+
+    steps = DRAW_CHUNK + 50
+    by_hand, generator = build("kaiming")
+    run_fast = fast(by_hand, dataset, steps, generator)
+    by_loop, generator_loop = build("kaiming")
+    run_loop = train(by_loop, dataset, steps, generator_loop)
+    assert torch.allclose(run_fast.losses, run_loop.losses, rtol=1e-4)
 
 
 def test_side_by_side_is_bit_for_bit_alone(dataset):
@@ -78,7 +90,7 @@ def test_side_by_side_in_any_order_and_generators_end_where_alone(dataset):
     runs = train_side_by_side([m for m, _ in built], dataset, 150, [g for _, g in built])
     for name, (model, generator), run in zip(names, built, runs):
         alone, alone_generator = build(name)
-        alone_run = train(alone, dataset, 150, alone_generator)
+        alone_run = fast(alone, dataset, 150, alone_generator)
         assert torch.equal(run.losses, alone_run.losses), name
         assert torch.equal(generator.get_state(), alone_generator.get_state()), name
 
@@ -90,6 +102,8 @@ def test_only_the_lectures_mlp_is_stacked():
     watched.retain_grads = True  # a net whose gradients someone reads trains through autograd
     assert layout(watched) is None
     wider = build_mlp("kaiming", torch.Generator().manual_seed(0), n_hidden=100)
+    with pytest.raises(ValueError, match="the lecture's MLP only"):
+        train_side_by_side([watched], None, 1, [torch.Generator()])
     with pytest.raises(ValueError, match="same sizes"):
         MLPStack([build_mlp("kaiming", torch.Generator().manual_seed(0)), wider])
     with pytest.raises(ValueError, match="BatchNorm must come after"):

@@ -1,12 +1,14 @@
 import pytest
 
-from lessons import run
-from lessons.run import LessonError, cache_key, lesson_scripts, run_lessons
+from engine.settings import ENGINE_DIR
+from site_build import lesson_runs as run
+from site_build.lesson_runs import LessonError, cache_key, lesson_scripts, run_lessons
 
 
-def test_scripts_are_numbered_and_found():
+def test_lessons_holds_the_scripts_and_nothing_else():
     scripts = lesson_scripts()
     assert scripts and scripts[0].name == "01_confident_start.py"
+    assert {p.name for p in run.LESSONS_DIR.iterdir() if p.name != "__pycache__"} == {s.name for s in scripts}
     assert all(s.stem[:2].isdigit() for s in scripts)
 
 
@@ -18,21 +20,26 @@ def test_cache_key_follows_every_input(tmp_path, monkeypatch):
     edited = tmp_path / script.name
     edited.write_text(script.read_text() + "\n# an edit\n")
     assert cache_key(edited, quick=True) != key
-    engine = tmp_path / "engine.py"
-    engine.write_text("x = 1\n")
-    monkeypatch.setattr(run, "ENGINE_FILES", [*run.ENGINE_FILES, engine])
-    assert cache_key(script, quick=True) != key
-
-
-def test_build_only_modules_do_not_invalidate_runs():
-    names = {p.name for p in run.ENGINE_FILES}
-    assert {"data.py", "model.py", "train.py", "record.py"} <= names
-    assert not names & {"run.py", "pages.py", "bench.py"}
+    engine = tmp_path / "engine"
+    engine.mkdir()
+    for module in ENGINE_DIR.glob("*.py"):
+        (engine / module.name).write_bytes(module.read_bytes())
+    monkeypatch.setattr("engine.settings.ENGINE_DIR", engine)
+    assert cache_key(script, quick=True) == key
+    (engine / "plots.py").write_text((engine / "plots.py").read_text() + "\n# a new colour\n")
+    assert cache_key(script, quick=True) != key, "every module of the engine folder counts, with no list to keep"
 
 
 def test_unknown_script_name():
     with pytest.raises(LessonError, match="no lesson script named 'nope'"):
         run_lessons(["nope"])
+
+
+@pytest.mark.parametrize("threads", ["", "abc", "0", "-1", "1.5", "100000"])
+def test_a_bad_thread_count_is_one_message(monkeypatch, threads):
+    monkeypatch.setenv("LESSONS_THREADS", threads)
+    with pytest.raises(LessonError, match=r"LESSONS_THREADS=.*expected a whole number from 1 to"):
+        run_lessons(["01_confident_start"])
 
 
 def test_a_failing_script_names_itself_and_leaves_no_result(tmp_path, monkeypatch):

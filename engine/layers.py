@@ -172,6 +172,30 @@ class Sequential(Module):
     def parameters(self):
         return [p for layer in self.layers for p in layer.parameters()]
 
+    @property
+    def device(self) -> torch.device:
+        return self.parameters()[0].device
+
+    def _tensors(self) -> dict[str, torch.Tensor]:
+        """Every tensor that training sets (weights and BatchNorm's running estimates), keyed "<layer>.<name>"."""
+        return {
+            f"{index}.{name}": value
+            for index, layer in enumerate(self.layers)
+            for name, value in vars(layer).items()
+            if isinstance(value, torch.Tensor) and name != "out"
+        }
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {key: value.detach().clone() for key, value in self._tensors().items()}
+
+    @torch.no_grad()
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        mine = self._tensors()
+        if mine.keys() != state.keys():
+            raise ValueError(f"this state does not fit the net: it differs in {sorted(mine.keys() ^ state.keys())}")
+        for key, value in state.items():
+            mine[key].copy_(value)
+
     def train(self, mode: bool = True) -> "Sequential":
         for layer in [self, *self.layers]:
             layer.training = mode

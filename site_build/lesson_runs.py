@@ -1,22 +1,20 @@
 """Run the lesson scripts, each at most once per change of what it depends on.
 
-    python -m lessons.run               # every script, full length
-    python -m lessons.run --quick       # every script, a fiftieth of the steps (tests, CI)
-    python -m lessons.run 01_confident_start --force
+    python -m site_build.lesson_runs               # every script, full length
+    python -m site_build.lesson_runs --quick       # every script, a fiftieth of the steps (tests, CI)
+    python -m site_build.lesson_runs 01_confident_start --force
 
 A script's result lives in .cache/lessons/<script>-<key>/ (record.json, figures/, and
-code/ with the executed notebook), where the key hashes the
-script, the engine (every other module of this package), the names file, the mode and
-the library versions. A second run with nothing changed executes nothing. Each script
-runs as a notebook in a Jupyter kernel, so one execution yields both its figures and
-numbers (see lessons.record) and the executed notebook that the site renders.
-This module needs no MkDocs: the site's build calls `run_lessons`.
+code/ with the executed notebook), where the key hashes the script, the engine folder,
+the names file, the mode and the library versions. A second run with nothing changed
+executes nothing. Each script runs as a notebook in a Jupyter kernel, so one execution
+yields both its figures and numbers (see engine.record) and the executed notebook that
+the site renders. This module needs no MkDocs: the site's build calls `run_lessons`.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -26,20 +24,15 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
-from lessons.data import DEFAULT_NAMES, REPO_ROOT
-from lessons.record import RECORD_FILE
-from lessons.train import QUICK
+from engine.data import DEFAULT_NAMES
+from engine.record import RECORD_FILE
+from engine.settings import CACHE_ROOT, REPO_ROOT, SettingError, engine_files, inputs_digest, lesson_threads, quick_mode
 
-LESSONS_DIR = Path(__file__).resolve().parent
-CACHE_DIR = Path(os.environ.get("LESSONS_CACHE_DIR") or REPO_ROOT / ".cache" / "lessons")
+LESSONS_DIR = REPO_ROOT / "lessons"
+CACHE_DIR = CACHE_ROOT / "lessons"
 NOTEBOOK_DIR = "code"  # the executed notebook and a copy of the script, as the site serves them
-# What a lesson script can import: every module but the ones that only drive the build,
-# so that editing how pages are assembled does not retrain every network.
-BUILD_ONLY = {"run.py", "pages.py", "bench.py"}
-ENGINE_FILES = sorted(p for p in LESSONS_DIR.glob("*.py") if not p.name[0].isdigit() and p.name not in BUILD_ONLY)
 
 
 class LessonError(RuntimeError):
@@ -68,22 +61,23 @@ class LessonResult:
 
 
 def lesson_scripts() -> list[Path]:
-    return sorted(LESSONS_DIR.glob("[0-9][0-9]_*.py"))
+    """Every lesson script, in the order of the lesson: lessons/ holds nothing else."""
+    return sorted(LESSONS_DIR.glob("*.py"))
 
 
 def cache_key(script: Path, quick: bool, data: Path = DEFAULT_NAMES) -> str:
-    digest = hashlib.sha256()
-    for path in [script, *ENGINE_FILES, data]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    versions = [metadata.version(name) for name in ("torch", "matplotlib")]
-    digest.update(f"quick={quick};{sys.version_info[:2]};{versions}".encode())
-    return digest.hexdigest()[:16]
+    """What a script's result depends on: itself, the engine, the names, the mode and the libraries."""
+    return inputs_digest([script, *engine_files(), data], f"quick={quick}")
 
 
 def run_lessons(
     names: list[str] | None = None, *, quick: bool = False, force: bool = False, cache_dir: Path = CACHE_DIR, log=print
 ) -> dict[str, LessonResult]:
     """Run the scripts whose inputs changed (two at a time: one per core), reuse the rest."""
+    try:
+        lesson_threads()  # a bad LESSONS_THREADS is reported here, once, not by every script's first cell
+    except SettingError as err:
+        raise LessonError(str(err)) from None
     scripts = lesson_scripts()
     if names:
         known = {s.stem: s for s in scripts}
@@ -166,18 +160,18 @@ def _prune(cache_dir: Path, keep: set[Path]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lessons.run", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m site_build.lesson_runs", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="scripts to run, e.g. 01_confident_start (default: all)")
-    parser.add_argument("--quick", action="store_true", default=QUICK, help="a fiftieth of the training steps (default when LESSONS_QUICK=1)")
+    parser.add_argument("--quick", action="store_true", help="a fiftieth of the training steps (default when LESSONS_QUICK=1)")
     parser.add_argument("--force", action="store_true", help="run even if the cache has a result")
     args = parser.parse_args(argv)
     try:
-        results = run_lessons(args.names, quick=args.quick, force=args.force)
-    except LessonError as err:
+        results = run_lessons(args.names, quick=args.quick or quick_mode(), force=args.force)
+    except (LessonError, SettingError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     for result in results.values():
-        print(f"{result.slug}: {'ran' if result.ran else 'cached'} → {result.dir.relative_to(REPO_ROOT)}")
+        print(f"{result.slug}: {'ran' if result.ran else 'cached'} → {result.dir}")
     return 0
 
 

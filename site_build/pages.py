@@ -2,11 +2,12 @@
 
 A page quotes a run through placeholders, which this module expands:
 
-    {{ 01_confident_start.uniform_loss:.4f }}    a recorded number, with a format spec
-    {{ 04_loss_log.table }}                      a recorded string (e.g. a Markdown table)
-    {{ 03_healthy_depth.act_std.4:.2f }}         item 4 of a recorded list
+    {{ 01_confident_start.uniform_loss:.4f }}    a recorded value, with a format spec
+    {{ 04_loss_log.final.kaiming.val:.4f }}      a dotted path into a recorded dict
+    {{ 03_healthy_depth.depth.gain_0_5.std.4 }}  item 4 of a recorded list
     {{ 03_healthy_depth.explorer:json }}         recorded data as JSON, for a widget
     {{ figure 01_confident_start.hockey_stick }} the figure, with the alt text its script wrote
+    {{ practice section-id }}                    the "Practice:" line of the section: its exercises
     {{ read_minutes }}                           reading time of the narrative pages
 
 An unknown name is an error that names the page and the placeholder, so a page can
@@ -15,14 +16,15 @@ never show a number that no run produced. Nothing here knows about MkDocs.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from pathlib import PurePosixPath
 
-from latex2mathml.converter import convert as latex_to_mathml
+from typing import Callable
 
-PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
+from engine.record import PLACEHOLDER, LookupFailed, lookup
+from site_build.anchors import current_section
+
 FIGURES_URL = "figures"  # figures/<script>/<name>.png in the built site
 WORDS_PER_MINUTE = 200  # a careful reading pace for technical prose
 
@@ -35,13 +37,30 @@ def figure_path(slug: str, name: str) -> str:
     return f"{FIGURES_URL}/{slug}/{name}.png"
 
 
-def expand(markdown: str, records: dict[str, dict], page: str, extra: dict[str, object] | None = None) -> str:
-    """Replace every placeholder in a page's Markdown; `page` is its path under docs/."""
+def expand(
+    markdown: str,
+    records: dict[str, dict],
+    page: str,
+    extra: dict[str, object] | None = None,
+    practice_line: Callable[[str], str] | None = None,
+) -> str:
+    """Replace every placeholder in a page's Markdown; `page` is its path under docs/.
+
+    `practice_line("page.md#section")` gives the line that {{ practice }} stands for.
+    """
     extra = extra or {}
     to_root = "../" * (len(PurePosixPath(page).parts) - 1)
 
     def replace(match: re.Match) -> str:
         text = match.group(1)
+        if text == "practice" and practice_line is not None:
+            section = current_section(markdown[: match.start()])
+            if section is None:
+                raise PageError(f"{page}: {{{{ practice }}}} stands before any heading: it lists the exercises of its section")
+            line = practice_line(f"{page}#{section}")
+            if line is None:
+                raise PageError(f"{page}: {{{{ practice }}}} under #{section}, which no exercise drills (see practice/exercises.py)")
+            return line
         if text.startswith("figure "):
             slug, name = _split(text.removeprefix("figure ").strip(), page)
             alt = _lookup(records, slug, page, text).get("figures", {}).get(name)
@@ -53,13 +72,10 @@ def expand(markdown: str, records: dict[str, dict], page: str, extra: dict[str, 
         if key in extra:
             return format(extra[key], spec)
         slug, name = _split(key, page)
-        value = _lookup(records, slug, page, text).get("numbers", {})
-        # name.2 picks item 2 of a recorded list, name.key an entry of a recorded dict
-        for part in name.split("."):
-            try:
-                value = value[int(part)] if isinstance(value, list) else value[part]
-            except (KeyError, IndexError, ValueError, TypeError):
-                raise PageError(f"{page}: {{{{ {text} }}}}: {slug} recorded no number named {name!r}") from None
+        try:
+            value = lookup(_lookup(records, slug, page, text).get("values", {}), name)
+        except LookupFailed:
+            raise PageError(f"{page}: {{{{ {text} }}}}: {slug} recorded no value named {name!r}") from None
         if spec == "json":  # data for a widget, embedded in the page
             return json.dumps(value, separators=(",", ":")).replace("</", "<\\/")
         try:
@@ -91,21 +107,3 @@ def read_minutes(markdown_pages: list[str]) -> int:
         text = PLACEHOLDER.sub(" x ", text)
         words += len(re.findall(r"[A-Za-z0-9][\w'’.-]*", text))
     return max(1, round(words / WORDS_PER_MINUTE))
-
-
-# pymdownx.arithmatex (generic mode) wraps \( … \) in a span and \[ … \] in a div.
-_ARITHMATEX = re.compile(
-    r'<(span|div) class="arithmatex">\s*\\([\(\[])(.*?)\\[\)\]]\s*</\1>', re.S
-)
-
-
-def render_math(page_html: str) -> str:
-    """Typeset the page's TeX as MathML at build time: no script, no font download, no CDN."""
-
-    def replace(match: re.Match) -> str:
-        tex = html.unescape(match.group(3))
-        tex = re.sub(r"\\text\{([^}]*)\}", lambda m: r"\text{" + m.group(1).replace(r"\_", "_") + "}", tex)
-        display = "block" if match.group(2) == "[" else "inline"
-        return latex_to_mathml(tex.strip(), display=display)
-
-    return _ARITHMATEX.sub(replace, page_html)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flashcards.deck import DECK_PATH, DOCS_DIR, Card, load_deck
-from flashcards.sections import section_titles
+from site_build.anchors import section_titles
 
 ASSETS = Path(__file__).with_name("assets")
 PAGE = "flashcards.md"

@@ -1,4 +1,7 @@
-"""What the lesson's pages offer a card to link to: their anchors, and the headings they name.
+"""The lesson pages' anchors and the headings they name: what cards and exercises link to.
+
+One parser serves the flashcards' link check, the Practice page's "Taught in" titles, the
+"Practice:" line under each section (which section a point of a page is in) and the tests.
 
 Anchors are found the way Python-Markdown makes them: an explicit `{#anchor}` (or any
 attribute list or HTML `id`), else the id the toc extension derives from a heading's text.
@@ -29,7 +32,22 @@ def section_titles(docs_dir: Path) -> dict[str, str]:
 def page_anchors(markdown: str) -> dict[str, str]:
     """{anchor: its heading's text} for a Markdown page, with the ids that Python-Markdown's
     toc and attr_list extensions give it; an id not on a heading maps to itself."""
-    anchors: dict[str, str] = {}
+    return {anchor: title for anchor, title, _ in _anchors(markdown)}
+
+
+def heading_anchors(markdown: str) -> list[str]:
+    """The anchors of a page's headings, in order."""
+    return [anchor for anchor, _, is_heading in _anchors(markdown) if is_heading]
+
+
+def current_section(markdown: str) -> str | None:
+    """The anchor of the last heading in `markdown` (a page up to some point): the section that point is in."""
+    headings = heading_anchors(markdown)
+    return headings[-1] if headings else None
+
+
+def _anchors(markdown: str):
+    """(anchor, title, whether it is a heading's) for every id on the page, in order."""
     slug_counts: dict[str, int] = {}
     in_fence = False
     for line in markdown.splitlines():
@@ -42,14 +60,13 @@ def page_anchors(markdown: str) -> dict[str, str]:
         explicit = HTML_ID.findall(line) + (ATTR_ID.findall(attributes.group(1)) if attributes else [])
         heading = HEADING.match(line)
         if not heading:
-            anchors.update((anchor, anchor) for anchor in explicit)
+            yield from ((anchor, anchor, False) for anchor in explicit)
             continue
         title = INLINE_MARKUP.sub(lambda m: m.group(1) or "", ATTR_LIST.sub("", heading.group(2))).strip()
         if explicit:
-            anchors.update((anchor, title) for anchor in explicit)
+            yield from ((anchor, title, True) for anchor in explicit)
             continue
         slug = slugify(title, "-")
         count = slug_counts.get(slug, 0)  # toc numbers repeated headings: intro, intro_1, intro_2
         slug_counts[slug] = count + 1
-        anchors[slug if count == 0 else f"{slug}_{count}"] = title
-    return anchors
+        yield (slug if count == 0 else f"{slug}_{count}", title, True)

@@ -1,20 +1,20 @@
-"""The Practice page, generated from the exercise definitions; the MkDocs hook adds what `pages()` returns.
+"""The Practice page, generated from the exercise definitions, and the "Practice:" line under each lesson section.
 
 Each exercise gets a stable anchor, #ex-<id>, and a link to the lesson section that teaches
-it, titled with that section's own heading when the page exists.
+it, titled with that section's own heading when the page exists. The lesson pages write
+`{{ practice }}` under a section; `practice_line` turns it into links to that section's exercises.
 """
 
 from __future__ import annotations
 
-import re
 import textwrap
 from pathlib import Path
 
-from lessons.data import REPO_ROOT
-
+from engine.settings import REPO_ROOT
 from practice.check import COMMAND, DEFAULT_SHEET, check_entry
 from practice.exercise import Exercise
 from practice.exercises import BY_ID, EXERCISES
+from site_build.anchors import page_anchors
 
 SHEET = f"practice/{DEFAULT_SHEET.name}"
 
@@ -100,11 +100,14 @@ def _section_title(section: str, docs_dir: Path) -> str:
     """"Page › Section" from the headings of the lesson page; the link itself when the page is not written yet."""
     page, _, anchor = section.partition("#")
     path = docs_dir / page
-    if not path.exists():
+    anchors = page_anchors(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if anchor not in anchors:
         return section
-    text = path.read_text(encoding="utf-8")
-    title = re.search(r"^# (.+)$", text, re.M)
-    heading = re.search(rf"^#+ (.+?)\s*\{{#{re.escape(anchor)}\}}\s*$", text, re.M)
-    if not (title and heading):
-        return section
-    return f"{title[1].strip()} › {heading[1]}"
+    return f"{next(iter(anchors.values()))} › {anchors[anchor]}"
+
+
+def practice_line(section: str) -> str | None:
+    """The line under a lesson section that links to its exercises, "*Practice:* [title](practice.md#ex-id) · …";
+    None if no exercise drills that section."""
+    links = [f"[{e.title}](practice.md#ex-{e.id})" for e in EXERCISES if e.section == section]
+    return "*Practice:* " + " · ".join(links) if links else None

@@ -1,23 +1,36 @@
-"""The lecture's MLP with its backward pass written out by hand, several nets side by side.
+"""The lecture's MLP trained fast: its backward pass written out by hand, several nets side by side.
 
 Autograd records every operation of the forward pass and replays it backwards. For a net
-this small that bookkeeping costs more than the arithmetic, so the training loop
-(lessons.train) trains the lecture's MLP with the gradients derived by hand instead, the
-way the next lecture ("becoming a backprop ninja") derives them, in its variable names.
+this small that bookkeeping costs more than the arithmetic, so this module trains the
+lecture's MLP with the gradients derived by hand instead, the way the next lecture
+("becoming a backprop ninja") derives them, in its variable names.
 
 One twist: `MLPStack` trains K nets at once. Each tensor gets a leading dimension of K (net
 k's W1 is `W1[k]`), and torch.bmm multiplies K pairs of matrices in one call, so the fixed
 cost of each operation is paid once for all K nets. Nets with BatchNorm ride along: they come
 last in the stack, and only their slice is normalised. Each net keeps its own weights and its
-own minibatches, and its numbers are bit for bit the ones it gets when trained alone
-(tests/test_backprop.py checks that, and every gradient against autograd).
+own minibatches, and its numbers are bit for bit the ones it gets when trained alone;
+tests/test_fastpath.py checks that, every gradient against autograd, and the losses against
+engine.train's loop, the reference.
+
+    train_config("kaiming", data)                 one configuration, as `python -m engine.train` runs it
+    train_configs(["kaiming", "batchnorm"], data) several, side by side
 """
 
 from __future__ import annotations
 
-import torch
+import time
 
-from lessons.layers import BatchNorm1d, Embedding, Flatten, Linear, Sequential, Tanh
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from engine.data import Dataset
+from engine.layers import BatchNorm1d, Embedding, Flatten, Linear, Sequential, Tanh
+from engine.model import DEFAULT_SEED, build_mlp
+from engine.train import BATCH_SIZE, FULL_STEPS, TrainingRun, learning_rate
+
+DRAW_CHUNK = 1000  # minibatches drawn at once (see _Minibatches)
 
 _PLAIN = [Embedding, Flatten, Linear, Tanh, Linear]
 _NORMALISED = [Embedding, Flatten, Linear, BatchNorm1d, Tanh, Linear]
@@ -154,3 +167,99 @@ class MLPStack:
                 pairs += [(norm.running_mean, self.bnmean_running[j]), (norm.running_var, self.bnvar_running[j])]
             for mine, stacked in pairs:
                 mine.copy_(stacked.view_as(mine))
+
+
+def train_config(
+    config: str, data: Dataset, steps: int = FULL_STEPS, seed: int = DEFAULT_SEED, device: str = "cpu", progress=True
+) -> tuple[Sequential, TrainingRun]:
+    """Build one of the loss log's configurations and train it: what the command line runs."""
+    return train_configs([config], data, steps, seed, device, progress)[config]
+
+
+def train_configs(
+    configs: list[str], data: Dataset, steps: int = FULL_STEPS, seed: int = DEFAULT_SEED, device: str = "cpu", progress=True
+) -> dict[str, tuple[Sequential, TrainingRun]]:
+    """Build several configurations and train them side by side; each ends exactly as `train_config` leaves it.
+
+    Each net draws its weights and then its minibatches from its own generator seeded `seed`,
+    as the lecture does.
+    """
+    generators = [torch.Generator().manual_seed(seed) for _ in configs]
+    models = [build_mlp(name, generator).to(device) for name, generator in zip(configs, generators)]
+    runs = train_side_by_side(models, data, steps, generators, progress=", ".join(configs) if progress else None)
+    return {name: (model, run) for name, model, run in zip(configs, models, runs)}
+
+
+def train_side_by_side(
+    models: list[Sequential], data: Dataset, steps: int, generators: list[torch.Generator], *, progress: str | None = None
+) -> list[TrainingRun]:
+    """Train each net in place on the minibatches its own generator draws, as engine.train.train would.
+
+    The nets must be the lecture's MLP, all of one `layout`. Each net (and its generator) ends
+    exactly as training it alone would leave it.
+    """
+    layouts = {layout(model) for model in models}
+    if len(layouts) != 1 or None in layouts:
+        raise ValueError("the fast path trains the lecture's MLP only, all nets of the same sizes; use engine.train.train")
+    X, Y = data.Xtr.to(models[0].device), data.Ytr.to(models[0].device)
+    for model in models:
+        model.train()
+    # The stack wants the nets with BatchNorm last: train in that order, report in the caller's.
+    order = sorted(range(len(models)), key=lambda k: has_batchnorm(models[k]))
+    models, generators = [models[k] for k in order], [generators[k] for k in order]
+    stack = MLPStack(models)
+    minibatches = _Minibatches(generators, X, Y)
+    losses = torch.empty(len(models), max(steps, 1))
+    start = time.perf_counter()
+    bar = tqdm(total=steps, desc=progress, disable=None if progress else True, unit="step", mininterval=0.5)
+    for step in range(steps):
+        if step % DRAW_CHUNK == 0:
+            Xs, Ys = minibatches.draw(min(DRAW_CHUNK, steps - step))
+        losses[:, step] = stack.step(Xs[step % DRAW_CHUNK], Ys[step % DRAW_CHUNK], learning_rate(step, steps))
+        if step % 1000 == 999 or step == steps - 1:  # a bar redrawn every step would cost more than the step
+            bar.set_postfix(loss=" ".join(f"{loss:.3f}" for loss in losses[:, step].tolist()), refresh=False)
+            bar.update(step + 1 - bar.n)
+    bar.close()
+    stack.write_back()
+    if steps == 0:  # nothing trained: the first minibatch's loss of each untouched net
+        Xs, Ys = minibatches.draw(1)
+        with torch.no_grad():
+            for k, model in enumerate(models):
+                losses[k, 0] = F.cross_entropy(model(Xs[0, k]), Ys[0, k])
+    minibatches.close()
+    seconds = (time.perf_counter() - start) / len(models)
+    runs = {k: TrainingRun(steps, row[:steps], row[0].item(), seconds) for k, row in zip(order, losses)}
+    return [runs[k] for k in range(len(models))]
+
+
+class _Minibatches:
+    """Every net's minibatches, drawn from its own generator as the lecture does: randint(0, n, (32,)) each step.
+
+    They are drawn DRAW_CHUNK steps at a time, which gives the same numbers in the same order
+    (one (1000, 32) draw is 1000 draws of 32; tests/test_fastpath.py checks it) for a fraction of
+    the per-step cost. Generators in the same state would draw the same indices (the loss log's
+    first four configurations draw the same number of weights from the same seed), so they draw
+    once, and `close` leaves every generator where its own draws would have left it.
+    """
+
+    def __init__(self, generators: list[torch.Generator], X: torch.Tensor, Y: torch.Tensor):
+        self.X, self.Y = X, Y
+        self.leaders, self.which = [], []  # the generators that draw; which one draws for each net
+        for generator in generators:
+            state = generator.get_state()
+            same = [j for j, leader in enumerate(self.leaders) if torch.equal(leader.get_state(), state)]
+            if not same:
+                self.leaders.append(generator)
+            self.which.append(same[0] if same else len(self.leaders) - 1)
+        self.generators = generators
+
+    def draw(self, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The next `steps` minibatches of every net: inputs (steps, K, 32, block) and targets (steps, K, 32)."""
+        drawn = [torch.randint(0, len(self.X), (steps, BATCH_SIZE), generator=g) for g in self.leaders]
+        ix = torch.stack([drawn[j] for j in self.which], dim=1).to(self.X.device)
+        return self.X[ix], self.Y[ix]
+
+    def close(self) -> None:
+        for generator, j in zip(self.generators, self.which):
+            if generator is not self.leaders[j]:
+                generator.set_state(self.leaders[j].get_state())

@@ -6,9 +6,9 @@ import sys
 import pytest
 import torch
 
-from lessons import bench
-from lessons.data import REPO_ROOT
-from lessons.model import CONFIGS
+import benchmark.__main__ as bench
+from engine.settings import REPO_ROOT
+from engine.model import CONFIGS
 from tests.conftest import run_python
 
 
@@ -30,20 +30,20 @@ def in_process():
 
 @pytest.fixture(scope="module")
 def short_loss_log(in_process):
-    return bench.loss_logs(300, textbook_threads=1, log=lambda _: None)
+    return bench.loss_logs(300, loop_threads=1, log=lambda _: None)
 
 
 def test_a_worker_process_reports_its_losses_threads_and_memory():
-    result = bench.worker("textbook", ["kaiming"], 50, threads=1)
+    result = bench.worker("loop", ["kaiming"], 50, threads=1)
     kaiming = result["configs"]["kaiming"]
     assert result["threads"] == 1 and result["peak_mib"] > 10
     assert kaiming["us_per_step"] > 0 and 2.0 < kaiming["val_loss"] < 4.0
-    # "default": torch's own thread count, as a fresh process has it before lessons sets one thread
+    # "default": torch's own thread count, as a fresh process has it
     default = run_python("-c", "import torch; print(torch.get_num_threads())").stdout.strip()
-    assert bench.worker("textbook", ["kaiming"], 1, threads="default")["threads"] == int(default)
+    assert bench.worker("loop", ["kaiming"], 1, threads="default")["threads"] == int(default)
 
 
-def test_textbook_and_engine_agree_on_a_short_loss_log(short_loss_log):
+def test_loop_and_engine_agree_on_a_short_loss_log(short_loss_log):
     log = short_loss_log
     assert set(log["agreement"]) == set(CONFIGS)
     assert log["all_agree"], log["agreement"]
@@ -72,7 +72,7 @@ def test_report_has_every_row_and_json_round_trips(in_process, short_loss_log, t
         },
     }
     table = bench.report(results)
-    for row in ["| kaiming |", "| batchnorm |", "textbook, one after another", "side by side", "cold `mkdocs build`", "warm rebuild", "mkdocs serve"]:
+    for row in ["| kaiming |", "| batchnorm |", "lecture's loop, one after another", "side by side", "cold `mkdocs build`", "warm rebuild", "mkdocs serve"]:
         assert row in table
     for name in CONFIGS:
         assert f"| {name} |" in table
@@ -104,5 +104,5 @@ def test_a_failing_command_says_so():
 
 
 def test_cli_help():
-    result = run_python("-m", "lessons.bench", "--help")
+    result = run_python("-m", "benchmark", "--help")
     assert result.returncode == 0 and "--quick" in result.stdout and "--json" in result.stdout

@@ -1,0 +1,187 @@
+"""Stage 3 of the pipeline: the lecture's training loop, and a command line to run it.
+
+    python -m engine.train --config kaiming            # 200,000 steps, progress bar
+    python -m engine.train --config original --steps 0 --json   # the untrained net
+
+Minibatch SGD as in the lecture: batches of 32, learning rate 0.1, then 0.01 for the
+second half of the steps. `train` below is that loop as the lecture writes it, and the
+reference. The lecture's MLP also trains on a fast path (engine.fastpath: the backward
+pass written out by hand, several nets side by side), which tests/test_fastpath.py holds
+to the same numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from engine.data import DEFAULT_NAMES, DataError, Dataset, load_dataset
+from engine.layers import Sequential
+from engine.model import CONFIGS, DEFAULT_SEED, sample_names
+from engine.settings import SettingError, exit_on_setting_error, quick_mode, use_lesson_threads
+
+FULL_STEPS = 200_000
+BATCH_SIZE = 32
+EVAL_CHUNK = 4096  # examples per forward pass when evaluating a split (see split_loss)
+
+
+def lesson_steps(full: int) -> int:
+    """How many steps a lesson script trains for: `full`, or a fiftieth of it in quick mode (LESSONS_QUICK)."""
+    return max(full // 50, 100) if quick_mode() else full
+
+
+def learning_rate(step: int, steps: int) -> float:
+    return 0.1 if step < steps // 2 else 0.01
+
+
+@dataclass
+class TrainingRun:
+    steps: int
+    losses: torch.Tensor  # the minibatch loss of every step, before that step's update
+    initial_loss: float  # the loss on the very first minibatch, before any update
+    seconds: float  # wall time of the training; nets trained side by side share it evenly
+
+
+def train(
+    model: Sequential,
+    data: Dataset,
+    steps: int,
+    generator: torch.Generator,
+    *,
+    observe: Callable[[int, Sequential, float], None] | None = None,
+    progress: str | None = None,
+) -> TrainingRun:
+    """Train `model` in place, as the lecture does; `observe(step, model, lr)`, if given, runs after each update."""
+    X, Y = data.Xtr.to(model.device), data.Ytr.to(model.device)
+    parameters = model.parameters()
+    model.train()
+    losses = torch.empty(steps)
+    start = time.perf_counter()
+    bar = tqdm(total=steps, desc=progress, disable=None if progress else True, unit="step", mininterval=0.5)
+    for step in range(steps):
+        # minibatch
+        ix = torch.randint(0, len(X), (BATCH_SIZE,), generator=generator).to(X.device)
+        Xb, Yb = X[ix], Y[ix]
+        # forward pass
+        loss = F.cross_entropy(model(Xb), Yb)
+        # backward pass
+        for p in parameters:
+            p.grad = None
+        loss.backward()
+        # update: the lecture's p.data += -lr * p.grad, rounded once (as the fast path does)
+        lr = learning_rate(step, steps)
+        for p in parameters:
+            p.data.add_(p.grad, alpha=-lr)
+        losses[step] = loss.detach()
+        if observe is not None:
+            observe(step, model, lr)
+        if step % 1000 == 999 or step == steps - 1:  # a bar redrawn every step would cost more than the step
+            bar.set_postfix(loss=f"{losses[step]:.3f}", refresh=False)
+            bar.update(step + 1 - bar.n)
+    bar.close()
+    seconds = time.perf_counter() - start
+    return TrainingRun(steps, losses, first_loss(model, losses, steps, X, Y, generator), seconds)
+
+
+def first_loss(model: Sequential, losses: torch.Tensor, steps: int, X, Y, generator: torch.Generator) -> float:
+    """The first minibatch's loss before any update; with no steps, the batch the loop would have drawn first."""
+    if steps > 0:
+        return losses[0].item()
+    ix = torch.randint(0, len(X), (BATCH_SIZE,), generator=generator).to(X.device)
+    with torch.no_grad():
+        return F.cross_entropy(model(X[ix]), Y[ix]).item()
+
+
+@torch.no_grad()
+def split_loss(model: Sequential, data: Dataset, split: str) -> float:
+    """Mean cross-entropy over a whole split, with BatchNorm in eval mode (its running estimates).
+
+    Evaluated EVAL_CHUNK examples at a time: in eval mode each example's loss is its own, and a
+    chunk's activations stay in cache, where the whole training split's (182,000 × 200 floats,
+    150 MB a layer) would not. Measured: 2.5× faster, and 300 MB less peak memory.
+    """
+    X, Y = data.split(split)
+    was_training = model.training
+    model.eval()
+    total = 0.0
+    for start in range(0, len(X), EVAL_CHUNK):
+        chunk = slice(start, start + EVAL_CHUNK)
+        total += F.cross_entropy(model(X[chunk].to(model.device)), Y[chunk].to(model.device), reduction="sum").item()
+    model.train(was_training)
+    return total / len(X)
+
+
+# ----------------------------------------------------------------------------------------------
+# command line
+
+
+def main(argv: list[str] | None = None) -> int:
+    from engine.fastpath import train_config  # the same numbers as `train`, several times faster
+
+    parser = argparse.ArgumentParser(prog="python -m engine.train", description="Train one configuration of the lesson's MLP.")
+    parser.add_argument("--config", required=True, choices=list(CONFIGS), help="which initialisation to train")
+    parser.add_argument("--data", type=Path, default=DEFAULT_NAMES, help="names file, one name per line (default: %(default)s)")
+    parser.add_argument("--steps", type=_non_negative_int, default=FULL_STEPS, help="SGD steps (default: %(default)s; 0 evaluates the untrained net)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the weights and minibatches (default: the lecture's)")
+    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: %(default)s)")
+    parser.add_argument("--samples", type=_non_negative_int, default=10, help="names to sample after training (default: %(default)s)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a report")
+    args = parser.parse_args(argv)
+
+    try:
+        use_lesson_threads()
+        data = load_dataset(args.data)
+        device = torch.device(args.device)
+        torch.empty(1, device=device)
+    except SettingError as err:
+        exit_on_setting_error(err)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (RuntimeError, ValueError) as err:
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        print(f"error: --device {args.device}: {first_line}", file=sys.stderr)
+        return 2
+
+    model, run = train_config(args.config, data, args.steps, args.seed, args.device, progress=not args.json)
+    result = {
+        "config": args.config,
+        "data": str(args.data),
+        "words": len(data.words),
+        "params": sum(p.numel() for p in model.parameters()),
+        "steps": run.steps,
+        "seed": args.seed,
+        "device": args.device,
+        "initial_loss": run.initial_loss,
+        "train_loss": split_loss(model, data, "train"),
+        "val_loss": split_loss(model, data, "val"),
+        "seconds": run.seconds,
+        "samples": sample_names(model, torch.Generator().manual_seed(args.seed + 10), args.samples),
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{args.config}: {result['params']:,} parameters, {run.steps:,} steps in {run.seconds:.1f} s")
+        print(f"  initial loss {result['initial_loss']:.4f}   train {result['train_loss']:.4f}   val {result['val_loss']:.4f}")
+        print("  samples: " + ", ".join(result["samples"]))
+    return 0
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

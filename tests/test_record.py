@@ -1,0 +1,36 @@
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+from engine.record import Record, fill, lookup, plain
+
+
+def test_values_become_json_numbers_and_lists():
+    assert plain({"a": torch.tensor(0.5), "b": [torch.tensor([1, 2]), 3], "c": {"d": "x"}}) == {"a": 0.5, "b": [[1, 2], 3], "c": {"d": "x"}}
+
+
+def test_dotted_names_reach_into_dicts_and_lists():
+    values = {"final": {"kaiming": {"val": 2.1}}, "stds": [0.5, 0.25]}
+    assert lookup(values, "final.kaiming.val") == 2.1 and lookup(values, "stds.1") == 0.25
+    assert fill("val {{ final.kaiming.val:.2f }}, std {{stds.0}}", values, "here") == "val 2.10, std 0.5"
+    with pytest.raises(ValueError, match="here: .*nothing recorded under 'final.nope'"):
+        fill("{{ final.nope }}", values, "here")
+
+
+def test_a_figure_is_laid_out_saved_and_its_alt_text_filled(tmp_path, monkeypatch):
+    monkeypatch.setenv("LESSONS_OUT_DIR", str(tmp_path))
+    record = Record("01_demo")
+    assert record.value("loss", torch.tensor(3.29583)) == pytest.approx(3.29583)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    assert record.figure(fig, "curve", alt="""The loss falls
+        to {{ loss:.2f }}.""") is None, "nothing echoed into the notebook"
+    saved = json.loads((tmp_path / "record.json").read_text())
+    assert saved["values"] == {"loss": pytest.approx(3.29583)}
+    assert saved["figures"] == {"curve": "The loss falls to 3.30."}
+    assert (tmp_path / "figures" / "curve.png").read_bytes().startswith(b"\x89PNG")
