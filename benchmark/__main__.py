@@ -41,11 +41,12 @@ import uuid
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
-from engine.data import REPO_ROOT, Dataset, load_dataset
-from engine.model import CONFIGS, DEFAULT_SEED, InitConfig
-from engine.train import FULL_STEPS, split_loss, train_config, train_configs
+from engine.data import load_dataset
+from engine.fastpath import train_config, train_configs
+from engine.model import CONFIGS, DEFAULT_SEED, build_mlp
+from engine.settings import REPO_ROOT, use_lesson_threads
+from engine.train import FULL_STEPS, split_loss, train
 
 AGREEMENT = 0.01  # the largest difference in a final loss that still counts as the same result
 EDITED_PAGE = "index.md"  # the page the serve measurement edits (and restores): the home page

@@ -65,6 +65,8 @@ def on_files(files, config):
 
 
 def on_page_markdown(markdown, page, config, files):
+    if not page.file.src_uri.endswith(".md"):  # a notebook page shows the scripts' own source, braces and all
+        return markdown
     try:
         return expand(markdown, _records, page.file.src_uri, _extra, practice_page.practice_line)
     except PageError as err:

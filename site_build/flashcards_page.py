@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import flashcards
 from flashcards.deck import DECK_PATH, DOCS_DIR, Card, load_deck
 from site_build.anchors import section_titles
 
-ASSETS = Path(__file__).with_name("assets")
+ASSETS = Path(flashcards.__file__).with_name("assets")  # served as they are
 PAGE = "flashcards.md"
 SCRIPT = "assets/flashcards.js"  # paths in the built site: mkdocs.yml's extra_javascript
 STYLES = "assets/flashcards.css"  # and extra_css name them
