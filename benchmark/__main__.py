@@ -45,7 +45,7 @@ import torch
 from engine.data import load_dataset
 from engine.fastpath import train_config, train_configs
 from engine.model import CONFIGS, DEFAULT_SEED, build_mlp
-from engine.settings import REPO_ROOT, use_lesson_threads
+from engine.settings import REPO_ROOT, SettingError, exit_on_setting_error, lesson_threads, use_lesson_threads
 from engine.train import FULL_STEPS, split_loss, train
 
 AGREEMENT = 0.01  # the largest difference in a final loss that still counts as the same result
@@ -357,6 +357,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer steps and a quick-mode site: a few minutes")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write every measurement to PATH as JSON")
     args = parser.parse_args(argv)
+    try:
+        lesson_threads()  # the engine's workers read it: a bad value is one line here, not a traceback in each
+    except SettingError as err:
+        exit_on_setting_error(err)
     log = lambda text: print(text, file=sys.stderr, flush=True)  # progress on stderr, the table on stdout
 
     results = {"machine": machine(), "quick": args.quick}

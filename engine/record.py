@@ -59,11 +59,13 @@ class Record:
         self.values: dict[str, object] = {}
         self.figures: dict[str, str] = {}
 
-    def value(self, name: str, value):
-        """Keep a value for the pages: a number, a string, or lists and dicts of them (tensors become numbers)."""
+    def value(self, name: str, value) -> None:
+        """Keep a value for the pages: a number, a string, or lists and dicts of them (tensors become numbers).
+
+        Returns nothing, so that a cell ending in it shows the learner nothing stray.
+        """
         self.values[name] = plain(value)
         self._save()
-        return self.values[name]
 
     def figure(self, fig, name: str, alt: str, *, tight: bool = True) -> None:
         """Lay out and save `fig` as figures/<name>.png, with its alt text filled from the recorded values."""

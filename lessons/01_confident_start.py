@@ -60,7 +60,7 @@ with torch.no_grad():
         p_target[name] = probs[torch.arange(32), Yb]
         p_max[name] = probs.max(dim=1).values
         first[name] = {
-            "loss": F.cross_entropy(logits[name], Yb),
+            "loss": F.cross_entropy(logits[name], Yb).item(),
             "logit_std": logits[name].std(),
             "median_p_target": p_target[name].median(),
             "median_p_max": p_max[name].median(),

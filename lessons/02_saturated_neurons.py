@@ -79,7 +79,7 @@ for name in NAMES:
         "mean_slope": (1 - h[name] ** 2).mean(),
         "dead_units": dead_units(h[name], DEAD),
         "white_share": (h[name].abs() > DEAD).float().mean(),
-        "w1_grad_norm": first_layer.weight.grad.norm(),
+        "w1_grad_norm": first_layer.weight.grad.norm().item(),
     }
     print(f"{name:12s} pre-activation std {init[name]['pre_std']:5.2f}   |h| > {SATURATED}: {init[name]['saturated']:6.1%}   "
           f"mean local derivative {init[name]['mean_slope']:.3f}   |dL/dW1| {init[name]['w1_grad_norm']:.4f}")

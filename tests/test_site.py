@@ -47,6 +47,14 @@ def test_lesson_notebooks_are_pages_with_outputs_and_downloads(built_site):
         assert any(cell.get("outputs") for cell in notebook["cells"]), "the download is the executed notebook"
 
 
+def test_notebooks_show_what_cells_print_and_plot_not_bare_values(built_site):
+    """A learner reading a script as a notebook sees its prints and figures, no stray value under a cell."""
+    for script in lesson_scripts():
+        notebook = json.loads((built_site / "downloads" / f"{script.stem}.ipynb").read_text())
+        echoed = [cell["source"][:60] for cell in notebook["cells"] for out in cell.get("outputs", []) if out["output_type"] == "execute_result"]
+        assert not echoed, f"{script.stem}: {echoed}"
+
+
 def test_a_second_build_runs_no_lesson_script(built_site, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
