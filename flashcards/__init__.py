@@ -7,7 +7,7 @@
     flashcards.state       a learner's review state: a JSON file, written atomically
     flashcards.review      `review` and `stats`: FSRS spaced repetition in the terminal
     flashcards.anki        `export --anki`: a reproducible Anki package
-    flashcards.site        the site's Flashcards page, generated at build time
+    site_build.flashcards_page  the site's Flashcards page, generated at build time from the same deck
 
 Run `python -m flashcards --help`.
 """

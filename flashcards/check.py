@@ -1,6 +1,6 @@
 """`flashcards check`: everything `deck.read_deck` checks, plus links and numbers.
 
-A link must reach a page under docs/ and an anchor on it (see flashcards.sections). A
+A link must reach a page under docs/ and an anchor on it (see site_build.anchors). A
 declared answer must agree with its expression to the digits it is written with, and must
 appear on the card's back, so that the number a learner reads is the one checked.
 """

@@ -4,7 +4,7 @@
     practice.exercises    the exercises, each defined once
     practice.calculations the arithmetic and experiments behind their answers and known mistakes
     practice.check        read and check an answer sheet; write the blank and reference sheets
-    practice.site         the Practice page, generated from the same definitions
+    site_build.practice_page  the Practice page, generated from the same definitions
     practice/answers.toml the learner's sheet: `pytest practice` checks it
 
 `python -m practice` prints the same report without pytest.
