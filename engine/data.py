@@ -23,6 +23,7 @@ VOCAB_SIZE = len(VOCAB)  # 27
 STOI = {ch: i for i, ch in enumerate(VOCAB)}
 BLOCK_SIZE = 3  # how many characters of context predict the next one
 SPLIT_SEED = 42  # the lecture's random.seed(42): same shuffle, same split
+PROBE_SEED = 7  # the fixed batch that nets are examined on at initialisation (see probe_batch)
 
 
 class DataError(ValueError):
@@ -114,3 +115,9 @@ def _load(path: Path, _fingerprint: tuple[int, int] | None) -> Dataset:
     return Dataset(
         path, tuple(words), *build_windows(words[:n1]), *build_windows(words[n1:n2]), *build_windows(words[n2:])
     )
+
+
+def probe_batch(data: Dataset, size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    """A fixed batch of real training examples: every page that looks inside a net at initialisation uses this one."""
+    ix = torch.randint(0, len(data.Xtr), (size,), generator=torch.Generator().manual_seed(PROBE_SEED))
+    return data.Xtr[ix], data.Ytr[ix]

@@ -11,10 +11,10 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from engine.data import load_dataset
+from engine.data import load_dataset, probe_batch
 from engine.diagnostics import SATURATED, tanh_gradient_stats, tanh_layer_stats
 from engine.layers import Tanh
-from engine.model import GAINS, TANH_GAIN, build_deep_net, kaiming_std
+from engine.model import DEEP_NET_SEED, GAINS, TANH_GAIN, build_deep_net, kaiming_std
 from engine.plots import GAIN_COLORS, REFERENCE_COLOR, layer_histograms
 from engine.record import start_lesson
 
@@ -91,12 +91,12 @@ record.value("gain", gain)
 # %%
 SCALES = {**GAINS, "N(0, 1)": None}
 KEYS = {"0.5": "gain_0_5", "1": "gain_1", "5/3": "gain_5_3", "3": "gain_3", "N(0, 1)": "normal"}  # dotted-name safe
-batch = torch.randint(0, len(data.Xtr), (1000,), generator=generator)
+Xb, Yb = probe_batch(data)  # 1,000 real training examples, the same on every page that probes a net at initialisation
 h, dh, depth = {}, {}, {}
 for label, scale in SCALES.items():
-    net = build_deep_net(torch.Generator().manual_seed(7), gain=scale or 1.0, weight_std=1.0 if scale is None else None)
+    net = build_deep_net(torch.Generator().manual_seed(DEEP_NET_SEED), gain=scale or 1.0, weight_std=1.0 if scale is None else None)
     net.retain_grads = True
-    F.cross_entropy(net(data.Xtr[batch]), data.Ytr[batch]).backward()
+    F.cross_entropy(net(Xb), Yb).backward()
     tanh_layers = [layer for layer in net.layers if isinstance(layer, Tanh)]
     h[label] = [layer.out.detach() for layer in tanh_layers]
     dh[label] = [layer.out.grad for layer in tanh_layers]
@@ -175,9 +175,9 @@ explorer = {"gains": [round(g, 4) for g in EXPLORER_GAINS], "bins": BINS, "thres
 for batchnorm in (False, True):
     runs = []
     for scale in EXPLORER_GAINS:
-        net = build_deep_net(torch.Generator().manual_seed(7), gain=scale, batchnorm=batchnorm)
+        net = build_deep_net(torch.Generator().manual_seed(DEEP_NET_SEED), gain=scale, batchnorm=batchnorm)
         with torch.no_grad():
-            net(data.Xtr[batch])
+            net(Xb)
         layers = []
         for row, layer in zip(tanh_layer_stats(net), [l for l in net.layers if isinstance(l, Tanh)]):
             counts = torch.histc(layer.out, bins=BINS, min=-1, max=1)

@@ -13,10 +13,10 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from engine.data import load_dataset
+from engine.data import load_dataset, probe_batch
 from engine.diagnostics import calibrate_batchnorm, tanh_layer_stats
 from engine.layers import BatchNorm1d, Sequential, fold_batchnorm
-from engine.model import GAINS, build_deep_net, build_mlp, swap_in_layernorm
+from engine.model import DEEP_NET_SEED, GAINS, build_deep_net, build_mlp, swap_in_layernorm
 from engine.plots import CONFIG_COLORS, GAIN_COLORS, REFERENCE_COLOR
 from engine.record import start_lesson
 from engine.train import BATCH_SIZE, FULL_STEPS, lesson_steps, split_loss
@@ -270,16 +270,17 @@ record.value("layernorm_loss_spread", decoupled.max() - decoupled.min())
 
 # %% [markdown]
 # Both kinds of normalisation keep activations in range whatever the weights' scale.
-# The deep net of the next page (5 tanh layers of 100 units) at initialisation, with
-# weights gain/sqrt(fan_in), on one real batch: the std of each tanh layer's output.
+# The deep net of "Healthy activations through depth" (5 tanh layers of 100 units) at
+# initialisation, the same weights on the same batch of 1,000 real examples, with
+# weights gain/sqrt(fan_in): the std of each tanh layer's output.
 
 # %%
 KINDS = ("none", "BatchNorm", "LayerNorm")
-depth_batch = data.Xtr[torch.randint(0, len(data.Xtr), (500,), generator=g)]
+depth_batch, _ = probe_batch(data)
 depth_std = {}
 for kind in KINDS:
     for label, gain in GAINS.items():
-        deep = build_deep_net(torch.Generator().manual_seed(4), gain=gain, batchnorm=kind != "none")
+        deep = build_deep_net(torch.Generator().manual_seed(DEEP_NET_SEED), gain=gain, batchnorm=kind != "none")
         if kind == "LayerNorm":
             deep = swap_in_layernorm(deep)
         with torch.no_grad():

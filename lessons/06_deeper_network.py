@@ -266,9 +266,9 @@ fig.colorbar(shown, ax=axes, shrink=0.8, pad=0.01, label="log10(1 + count per ba
 record.value("nets", found)
 record.figure(fig, "over_time", tight=False, alt="""Ten heat maps, one per tanh layer, without BatchNorm (top) and with it
     (bottom): x is the training step, y the magnitude of the layer's outputs from 0 to 1, colour the log count, with a
-    dotted line at 0.97. Without BatchNorm layer 5's saturated share goes from {{ nets.plain.saturated_start.4:.0% }}
-    to {{ nets.plain.saturated_end.4:.0% }} over training; with it, from {{ nets.batchnorm.saturated_start.4:.0% }}
-    to {{ nets.batchnorm.saturated_end.4:.0% }}.""")
+    dotted line at 0.97. Without BatchNorm layer 3's saturated share goes from {{ nets.plain.saturated_start.2:.0% }}
+    in the first slice of training to {{ nets.plain.saturated_end.2:.0% }} in the last; with it, from
+    {{ nets.batchnorm.saturated_start.2:.0% }} to {{ nets.batchnorm.saturated_end.2:.0% }}.""")
 
 # %% [markdown]
 # ## Full-length results

@@ -66,3 +66,12 @@ def test_loss_log_table_is_generated_from_the_configurations(records):
     page = (REPO / "docs" / "loss-log.md").read_text()
     assert "{{ 04_loss_log.summary.table }}" in page
     assert not re.search(r"\d\.\d{3}", page), "a loss typed into the page by hand"
+
+
+def test_one_probe_for_every_look_at_a_net_at_initialisation(records):
+    """The BatchNorm page's deep net at initialisation is the depth page's: same weights, same batch, same numbers."""
+    depth = records["03_healthy_depth"]["depth"]
+    last = [depth[key]["act_std"][-1] for key in ("gain_0_5", "gain_1", "gain_5_3", "gain_3")]
+    quoted = records["05_batchnorm"]["depth_last_std"]
+    assert quoted["none_min"] == pytest.approx(min(last), rel=1e-6)
+    assert quoted["none_max"] == pytest.approx(max(last), rel=1e-6)
