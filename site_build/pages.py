@@ -42,7 +42,7 @@ def expand(
     records: dict[str, dict],
     page: str,
     extra: dict[str, object] | None = None,
-    practice_line: Callable[[str], str] | None = None,
+    practice_line: Callable[[str], str | None] | None = None,
 ) -> str:
     """Replace every placeholder in a page's Markdown; `page` is its path under docs/.
 
