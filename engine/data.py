@@ -7,7 +7,9 @@ both the start and the end of a name, so the vocabulary is 27 symbols: '.' and a
 
 from __future__ import annotations
 
+import os
 import random
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,22 +33,31 @@ class DataError(ValueError):
 
 
 def read_names(path: str | Path) -> list[str]:
-    """Read one lowercase a–z name per line; blank lines are skipped."""
+    """Read one lowercase a–z name per line; blank lines are skipped, a UTF-8 byte-order mark is allowed."""
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: no such file (expected a text file with one name per line)")
-    if path.is_dir():
-        raise DataError(f"{path}: is a directory, not a names file")
-    raw = path.read_bytes()
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise DataError(f"{path}: is a directory, not a names file")
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block, or never end
+            raise DataError(f"{path}: not a regular file (expected a text file with one name per line)")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file (expected a text file with one name per line)") from None
+    except PermissionError:
+        raise DataError(f"{path}: permission denied (the names file must be readable)") from None
+    except OSError as err:  # a symlink loop, a name too long, an I/O error
+        raise DataError(f"{path}: cannot be read ({err.strerror or err})") from None
     if b"\0" in raw:
         raise DataError(f"{path}: not a text file (it contains NUL bytes)")
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise DataError(f"{path}, line {line}: not UTF-8 text (is this really a names file?)") from None
     names = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at \n only (and \r\n), as an editor counts them: a stray form feed is a bad character, not a line end.
+    for number, line in enumerate(text.split("\n"), start=1):
         name = line.strip()
         if not name:
             continue
@@ -92,7 +103,7 @@ class Dataset:
 def load_dataset(path: str | Path | None = None) -> Dataset:
     """Shuffle the names with the lecture's seed and split them 80/10/10 by name."""
     path = Path(path) if path is not None else DEFAULT_NAMES
-    resolved = path.resolve()
+    resolved = Path(os.path.realpath(path))  # unlike Path.resolve, never raises (a symlink loop is read_names' to report)
     # Cached by content, so a script that trains many nets builds the tensors once.
     return _load(resolved if resolved.exists() else path, _fingerprint(path))
 
@@ -109,7 +120,7 @@ def _fingerprint(path: Path) -> tuple[int, int] | None:
 def _load(path: Path, _fingerprint: tuple[int, int] | None) -> Dataset:
     words = read_names(path)
     if len(words) < 10:
-        raise DataError(f"{path}: holds {len(words)} names; an 80/10/10 split needs at least 10")
+        raise DataError(f"{path}: holds {len(words)} name{'s' if len(words) != 1 else ''}; an 80/10/10 split needs at least 10")
     random.Random(SPLIT_SEED).shuffle(words)
     n1, n2 = int(0.8 * len(words)), int(0.9 * len(words))
     return Dataset(

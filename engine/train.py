@@ -130,26 +130,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine.train", description="Train one configuration of the lesson's MLP.")
     parser.add_argument("--config", required=True, choices=list(CONFIGS), help="which initialisation to train")
     parser.add_argument("--data", type=Path, default=DEFAULT_NAMES, help="names file, one name per line (default: %(default)s)")
-    parser.add_argument("--steps", type=_non_negative_int, default=FULL_STEPS, help="SGD steps (default: %(default)s; 0 evaluates the untrained net)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the weights and minibatches (default: the lecture's)")
+    parser.add_argument("--steps", type=whole_number(MAX_STEPS), default=FULL_STEPS, help="SGD steps (default: %(default)s; 0 evaluates the untrained net)")
+    parser.add_argument("--seed", type=whole_number(MAX_SEED), default=DEFAULT_SEED, help="seed of the weights and minibatches (default: the lecture's)")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: %(default)s)")
-    parser.add_argument("--samples", type=_non_negative_int, default=10, help="names to sample after training (default: %(default)s)")
+    parser.add_argument("--samples", type=whole_number(MAX_SAMPLES), default=10, help="names to sample after training (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a report")
     args = parser.parse_args(argv)
 
     try:
         use_lesson_threads()
+        check_device(args.device)
         data = load_dataset(args.data)
-        device = torch.device(args.device)
-        torch.empty(1, device=device)
     except SettingError as err:
         exit_on_setting_error(err)
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
-    except (RuntimeError, ValueError) as err:
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        print(f"error: --device {args.device}: {first_line}", file=sys.stderr)
         return 2
 
     model, run = train_config(args.config, data, args.steps, args.seed, args.device, progress=not args.json)
@@ -176,11 +171,36 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+MAX_STEPS = 100_000_000  # the per-step losses alone take 400 MB at this length
+MAX_SEED = 2**63 - 1 - 10  # torch seeds are 64-bit; sampling seeds its generator with seed + 10
+MAX_SAMPLES = 10_000
+
+
+def whole_number(largest: int):
+    """An argparse type: a whole number from 0 to `largest`, refused with a message that says so."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not 0 <= value <= largest:
+            raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {largest:,}, got {text!r}")
+        return value
+
+    return parse
+
+
+def check_device(name: str) -> None:
+    """Refuse, in one line, a device this torch cannot train on (a CPU-only build asked for cuda, say)."""
+    try:
+        device = torch.device(name)
+        if device.type == "meta":
+            raise ValueError("holds no data, so nothing can train on it")
+        torch.empty(1, device=device)
+    except (AssertionError, RuntimeError, ValueError) as err:  # torch says "not compiled with CUDA" as an AssertionError
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise SettingError(f"--device {name}: {reason}") from None
 
 
 if __name__ == "__main__":

@@ -1,3 +1,4 @@
+import os
 import pytest
 import torch
 
@@ -68,3 +69,37 @@ def test_windows_file_endings_and_blank_lines_are_fine(tmp_path):
     path = tmp_path / "names.txt"
     path.write_bytes(b"anna\r\n\r\nbob\r\n")
     assert read_names(path) == ["anna", "bob"]
+
+
+def test_a_byte_order_mark_is_fine_and_line_numbers_count_newlines_only(tmp_path):
+    names = tmp_path / "names.txt"
+    names.write_bytes("\ufeffanna\nbob\n".encode())
+    assert read_names(names) == ["anna", "bob"]
+    names.write_text("anna\nbo\u2028b\ncarl\n")
+    with pytest.raises(DataError, match=r"line 2: character '\\u2028' is outside a–z"):
+        read_names(names)
+    names.write_text("anna\fbob\ncarl\n")
+    with pytest.raises(DataError, match=r"line 1: character '\\x0c'"):
+        read_names(names)
+
+
+def test_a_fifo_is_refused_without_reading(tmp_path):
+    fifo = tmp_path / "names.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match="not a regular file"):
+        read_names(fifo)
+
+
+def test_one_name_is_one_name(tmp_path):
+    names = tmp_path / "names.txt"
+    names.write_text("anna\n")
+    with pytest.raises(DataError, match="holds 1 name; an 80/10/10 split needs at least 10"):
+        load_dataset(names)
+
+
+def test_an_unreadable_file_is_one_line(tmp_path, monkeypatch):
+    names = tmp_path / "names.txt"
+    names.write_text("anna\n")
+    monkeypatch.setattr(type(names), "read_bytes", lambda self: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
+    with pytest.raises(DataError, match="permission denied"):
+        read_names(names)

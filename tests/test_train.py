@@ -109,7 +109,15 @@ def test_cli_trains_on_any_names_file(tmp_path):
         (["--data", "/nonexistent/names.txt"], "no such file"),
         (["--device", "nonsense"], "--device nonsense"),
         (["--config", "nope"], "invalid choice: 'nope'"),
-        (["--steps", "-3"], "must be 0 or more"),
+        (["--steps", "-3"], "argument --steps: expected a whole number from 0 to 100,000,000, got '-3'"),
+        (["--steps", "abc"], "argument --steps: expected a whole number"),
+        (["--steps", "1000000000000"], "argument --steps: expected a whole number from 0 to 100,000,000"),
+        (["--steps", str(10**30)], "argument --steps: expected a whole number"),
+        (["--seed", str(2**64 - 1)], "argument --seed: expected a whole number from 0 to"),
+        (["--seed", str(-(2**63) - 1)], "argument --seed: expected a whole number from 0 to"),
+        (["--device", "cuda" if not torch.cuda.is_available() else "meta"], "error: --device"),
+        (["--device", "meta"], "error: --device meta: holds no data"),
+        (["--data", "/dev/zero"], "/dev/zero: not a regular file"),
     ],
 )
 def test_cli_bad_arguments_fail_with_one_clear_line(args, message):
@@ -129,3 +137,11 @@ def test_cli_bad_names_file(tmp_path):
     result = run_python("-m", "engine.train", "--config", "kaiming", "--data", str(bad), "--steps", "0")
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {bad}, line 2: character 'B' is outside a–z (the vocabulary is lowercase a–z, one name per line)"
+
+
+def test_a_symlink_loop_is_blamed_on_the_data_file(tmp_path):
+    loop = tmp_path / "names.txt"
+    loop.symlink_to(tmp_path / "other.txt")
+    (tmp_path / "other.txt").symlink_to(loop)
+    result = run_python("-m", "engine.train", "--config", "kaiming", "--data", str(loop), "--steps", "0")
+    assert result.returncode == 2 and result.stderr.strip().startswith(f"error: {loop}: cannot be read")
