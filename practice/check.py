@@ -178,12 +178,12 @@ def feedback(exercise: Exercise, value: object) -> str:
         said = f"You chose {exercise.show_labels(value)}."
     else:
         said = f"You listed {exercise.show_labels(value) or 'nothing'}."
-        if diagnosis is None:
-            extra = value - target
+        if diagnosis is None:  # how many are wrong, never which: choosing every option must not reveal the answer
+            extra, missing = len(value - target), len(target - value)
             if extra:
-                said += f" {exercise.show_labels(extra)} should not be on the list."
-            if target - value:
-                said += " At least one is missing."
+                said += f" {extra} of them should not be on the list."
+            if missing:
+                said += f" {missing} {'is' if missing == 1 else 'are'} missing."
     return "\n".join(part for part in [said, diagnosis, hint_pointer(exercise)] if part)
 
 

@@ -198,10 +198,20 @@ def test_a_list_names_its_wrong_entries_only(tmp_path):
     assert "entry 1" not in result.message and "entry 4" not in result.message
 
 
-def test_a_set_names_extra_picks_and_hides_the_missing(tmp_path):
+def test_a_set_counts_wrong_picks_and_never_names_them(tmp_path):
     message = check_one(tmp_path, "dead-units", "[2, 5]").message
-    assert "5 should not be on the list" in message and "At least one is missing" in message
+    assert "1 of them should not be on the list" in message and "1 is missing" in message
     assert_answer_hidden(BY_ID["dead-units"], message, given={"2", "5"})
+
+
+def test_choosing_every_option_reveals_no_answer(tmp_path):
+    """Picking all the labels at once must not turn the feedback into the answer key."""
+    for exercise in (e for e in EXERCISES if e.kind == CHOICES):
+        every = sorted(exercise.options)
+        message = check_one(tmp_path, exercise.id, "[" + ", ".join(f'"{label}"' for label in every) + "]").message
+        wrong_labels = set(every) - {str(label) for label in exercise.answer}
+        said = message.split("You listed", 1)[1].split(".", 1)[1]  # what follows the echo of the learner's list
+        assert not any(re.search(rf"\b{re.escape(label)}\b", said) for label in wrong_labels), (exercise.id, message)
 
 
 def test_right_answers_pass_within_the_stated_precision(tmp_path):
