@@ -89,16 +89,15 @@ def train(
             bar.update(step + 1 - bar.n)
     bar.close()
     seconds = time.perf_counter() - start
-    return TrainingRun(steps, losses, first_loss(model, losses, steps, X, Y, generator), seconds)
+    initial_loss = losses[0].item() if steps else untrained_loss(model, X, Y, generator)
+    return TrainingRun(steps, losses, initial_loss, seconds)
 
 
-def first_loss(model: Sequential, losses: torch.Tensor, steps: int, X, Y, generator: torch.Generator) -> float:
-    """The first minibatch's loss before any update; with no steps, the batch the loop would have drawn first."""
-    if steps > 0:
-        return losses[0].item()
+@torch.no_grad()
+def untrained_loss(model: Sequential, X: torch.Tensor, Y: torch.Tensor, generator: torch.Generator) -> float:
+    """The loss on the minibatch the loop would draw first: what `--steps 0` reports."""
     ix = torch.randint(0, len(X), (BATCH_SIZE,), generator=generator).to(X.device)
-    with torch.no_grad():
-        return F.cross_entropy(model(X[ix]), Y[ix]).item()
+    return F.cross_entropy(model(X[ix]), Y[ix]).item()
 
 
 @torch.no_grad()

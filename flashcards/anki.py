@@ -8,6 +8,7 @@ typesets \( \) and \[ \] itself, so the math goes in as TeX.
 
 from __future__ import annotations
 
+import errno
 import html
 import itertools
 import os
@@ -89,6 +90,8 @@ def _write_package(package: genanki.Package, path: Path, timestamp: float) -> No
         package.write_to_db(connection.cursor(), timestamp, itertools.count(int(timestamp * 1000)))
         connection.commit()
         connection.close()
+        if path.exists() and not path.is_file():  # a device, a FIFO, a folder: never written over
+            raise OSError(errno.EEXIST, "not a regular file; left untouched", str(path))
         partial = path.with_name(f".{path.name}.partial")
         try:
             with zipfile.ZipFile(partial, "w") as archive:

@@ -13,13 +13,21 @@ otherwise. A corrupt file is never overwritten: it is renamed to
 `<name>.corrupt-<timestamp>` and the learner starts afresh, told where the old file went
 (a review tool that refuses to run until someone repairs JSON by hand helps no one, and
 the renamed file keeps everything for whoever wants to).
+
+Only a regular file is ever read, renamed or replaced. A symlink is followed, and the file
+it points to is the one written (a state kept in a dotfiles repository stays there); a
+device, a FIFO or a folder is refused and left untouched.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
+import stat
 import tempfile
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -53,41 +61,83 @@ def default_state_path() -> Path:
 
 def load_state(path: Path, now: datetime) -> tuple[ReviewState, str | None]:
     """The learner's state (empty if there is none yet), and a message if a corrupt file was set aside."""
+    target = state_file(path)
     try:
-        raw = path.read_bytes()
+        raw = target.read_bytes()
     except FileNotFoundError:
         return ReviewState(), None
     except OSError as err:
-        raise StateError(f"cannot read the review state {path}: {err}") from None
+        raise StateError(f"cannot read the review state {path}: {err.strerror or err}") from None
     try:
         return _parse(raw), None
     except CorruptState as err:
-        aside = _move_aside(path, now)
+        try:
+            aside = _move_aside(target, now)
+        except OSError as move_err:
+            raise StateError(f"the review state {path} is corrupt ({err}) and cannot be moved aside "
+                             f"({move_err.strerror or move_err}): move or delete it, then try again") from None
         return ReviewState(), f"review state {path} is corrupt ({err}); moved it to {aside.name} and starting afresh"
 
 
 def save_state(path: Path, state: ReviewState) -> None:
     """Write the whole state to a temporary file, then rename it over the old one.
 
-    os.replace is atomic, so a crash or Ctrl-C leaves either the old file or the new one,
-    never half of one.
+    os.replace is atomic, so a crash leaves either the old file or the new one, never half of
+    one; a Ctrl-C waits until the save is done, so every rating acknowledged is on disk.
     """
     data = {
         "schema_version": SCHEMA_VERSION,
         "cards": {card_id: card.to_dict() for card_id, card in sorted(state.cards.items())},
         "reviews": state.reviews,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
-                                     suffix=".tmp", delete=False) as temporary:
-        json.dump(data, temporary, indent=1)
-        temporary.flush()
-        os.fsync(temporary.fileno())
+    target = state_file(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _interrupts_deferred():
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.",
+                                         suffix=".tmp", delete=False) as temporary:
+            try:
+                json.dump(data, temporary, indent=1)
+                temporary.flush()
+                os.fsync(temporary.fileno())
+            except BaseException:
+                os.unlink(temporary.name)
+                raise
+        try:
+            os.replace(temporary.name, target)
+        except BaseException:
+            os.unlink(temporary.name)
+            raise
+
+
+def state_file(path: Path) -> Path:
+    """The regular file behind `path` (through any symlinks), which may not exist yet; anything else is refused."""
+    target = Path(os.path.realpath(path))
     try:
-        os.replace(temporary.name, path)
-    except OSError:
-        os.unlink(temporary.name)
-        raise
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as err:
+        raise StateError(f"cannot use {path} as the review state: {err.strerror or err}") from None
+    if not stat.S_ISREG(mode):
+        raise StateError(f"{path} is not a regular file, so it cannot hold the review state; "
+                         "it was left untouched (point --state or FLASHCARDS_STATE at a file)")
+    return target
+
+
+@contextmanager
+def _interrupts_deferred():
+    """Hold back Ctrl-C until the block is done, then raise it: a save is never cut in half."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _parse(raw: bytes) -> ReviewState:

@@ -6,11 +6,14 @@ import io
 import json
 import os
 import random
+import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import markdown
 import pytest
@@ -23,9 +26,9 @@ from flashcards.check import check_deck
 from flashcards.deck import OBJECTIVES, load_deck, read_deck
 from flashcards.review import new_fsrs_card, terminal_text
 from flashcards.safe_math import ExpressionError, evaluate
+from flashcards.state import ReviewState, StateError, load_state, save_state
 from site_build.anchors import page_anchors
 from site_build.flashcards_page import PAGE, SCRIPT, STYLES, pages
-from flashcards.state import ReviewState, load_state, save_state
 from site_build.math import render_math
 from tests.conftest import REPO, run_python
 
@@ -404,3 +407,55 @@ def test_the_page_script_works_offline():
     assert "http" not in script and "import" not in script
     for behaviour in ["ArrowLeft", "ArrowRight", '" "', '"Enter"', "Shuffle", "aria-live", " / "]:
         assert behaviour in script
+
+
+def test_a_state_that_is_not_a_regular_file_is_refused_and_left_alone(tmp_path):
+    now = datetime.fromisoformat(NOW)
+    fifo = tmp_path / "state.fifo"
+    os.mkfifo(fifo)
+    for path in (fifo, tmp_path, Path("/dev/null")):
+        with pytest.raises(StateError, match="not a regular file"):
+            load_state(path, now)
+        with pytest.raises(StateError, match="not a regular file"):
+            save_state(path, ReviewState())
+    assert fifo.exists() and stat.S_ISFIFO(fifo.stat().st_mode) and sorted(p.name for p in tmp_path.iterdir()) == ["state.fifo"]
+
+
+def test_a_symlinked_state_is_written_through_the_link(tmp_path):
+    target = tmp_path / "dotfiles" / "state.json"
+    target.parent.mkdir()
+    link = tmp_path / "state.json"
+    link.symlink_to(target)
+    save_state(link, ReviewState(reviews=[{"card": "a1", "rating": 3, "at": NOW}]))
+    assert link.is_symlink() and json.loads(target.read_text())["reviews"][0]["card"] == "a1"
+
+
+def test_a_corrupt_state_in_a_read_only_folder_is_one_message(tmp_path, monkeypatch):
+    state = tmp_path / "state.json"
+    state.write_text("garbage")
+    monkeypatch.setattr(os, "replace", lambda *args: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
+    with pytest.raises(StateError, match="is corrupt .* cannot be moved aside \\(Permission denied\\)"):
+        load_state(state, datetime.fromisoformat(NOW))
+    assert state.read_text() == "garbage"
+
+
+def test_ctrl_c_during_a_save_finishes_the_save_first(tmp_path, monkeypatch):
+    state = tmp_path / "state.json"
+    real_fsync = os.fsync
+
+    def interrupted_fsync(fd):  # Ctrl-C arrives in the middle of writing
+        signal.raise_signal(signal.SIGINT)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", interrupted_fsync)
+    with pytest.raises(KeyboardInterrupt):
+        save_state(state, ReviewState(reviews=[{"card": "a1", "rating": 3, "at": NOW}]))
+    assert json.loads(state.read_text())["reviews"][0]["card"] == "a1", "the rating in flight is saved"
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"], "no temporary file left behind"
+
+
+def test_export_never_writes_over_what_is_not_a_regular_file(tmp_path, capsys):
+    for target in (tmp_path, Path("/dev/null")):
+        assert main(["export", "--anki", str(target), "--timestamp", "0"]) == 1
+        assert "not a regular file; left untouched" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
