@@ -11,6 +11,7 @@ Every failure is one line on stderr and a non-zero exit status.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from datetime import datetime, timezone
@@ -115,24 +116,34 @@ def run_learner_command(args: argparse.Namespace) -> int:
     return 0
 
 
+LAST_YEAR = 2099  # a zip file stores years up to 2107; FSRS adds months to a date, so stay well inside
+
+
 def utc_time(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO date and time: {text!r} (e.g. 2025-01-15T09:00:00+00:00)")
+    if not 1970 <= moment.year <= LAST_YEAR:
+        raise argparse.ArgumentTypeError(f"{text!r} is outside the years 1970 to {LAST_YEAR}")
     # A time without a zone is taken as UTC; FSRS wants exactly timezone.utc.
     return moment.replace(tzinfo=moment.tzinfo or timezone.utc).astimezone(timezone.utc)
 
 
 def timestamp(text: str) -> float:
+    """Unix seconds or an ISO date and time, from 1970 to LAST_YEAR; from --timestamp or $SOURCE_DATE_EPOCH."""
     try:
-        return float(text)
+        seconds = float(text)
     except ValueError:
-        pass
-    try:
-        return utc_time(text).timestamp()
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected Unix seconds or an ISO date and time, not {text!r}") from None
+        try:
+            seconds = utc_time(text).timestamp()
+        except argparse.ArgumentTypeError:
+            seconds = math.nan
+    latest = datetime(LAST_YEAR, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp()
+    if not 0 <= seconds <= latest:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected Unix seconds from 0 to {latest:.0f} or an ISO date and time "
+                                         f"in 1970–{LAST_YEAR}, not {text!r} (from --timestamp or $SOURCE_DATE_EPOCH)")
+    return seconds
 
 
 def positive_int(text: str) -> int:

@@ -22,6 +22,7 @@ device, a FIFO or a folder is refused and left untouched.
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import stat
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import platformdirs
 from fsrs import Card as FsrsCard
+from fsrs import State
 
 SCHEMA_VERSION = 1
 STATE_ENV = "FLASHCARDS_STATE"
@@ -147,6 +149,8 @@ def _parse(raw: bytes) -> ReviewState:
         raise CorruptState("not UTF-8 text") from None
     except json.JSONDecodeError as err:
         raise CorruptState(f"not JSON: {err}") from None
+    except RecursionError:
+        raise CorruptState("JSON nested too deeply") from None
     if not isinstance(data, dict) or "schema_version" not in data:
         raise CorruptState("no schema_version")
     version = data["schema_version"]
@@ -164,9 +168,29 @@ def _parse(raw: bytes) -> ReviewState:
             state.cards[card_id] = FsrsCard.from_dict(card)
         except (KeyError, TypeError, ValueError) as err:
             raise CorruptState(f"card {card_id}: {type(err).__name__}: {err}") from None
-        if state.cards[card_id].due.tzinfo is None:  # FSRS compares it with an aware clock
-            raise CorruptState(f"card {card_id}: its due date has no time zone")
+        problem = _card_problem(state.cards[card_id])
+        if problem:
+            raise CorruptState(f"card {card_id}: {problem}")
     return state
+
+
+def _card_problem(card: FsrsCard) -> str | None:
+    """What in a parsed card would make FSRS fail or schedule nonsense, if anything: every field it reads."""
+    for name in ("due", "last_review"):
+        moment = getattr(card, name)
+        if moment is not None and moment.tzinfo is None:  # FSRS compares them with an aware clock
+            return f"its {name} date has no time zone"
+    if card.step is not None and (type(card.step) is not int or card.step < 0):
+        return f"step {card.step!r} is not a whole number of 0 or more"
+    for name in ("stability", "difficulty"):
+        value = getattr(card, name)
+        if value is not None and not (math.isfinite(value) and value > 0):
+            return f"{name} {value!r} is not a positive number"
+    if card.state == State.Review and (card.stability is None or card.difficulty is None or card.last_review is None):
+        return "a card in review needs a stability, a difficulty and a last review"
+    if card.state != State.Review and card.step is None:
+        return "a card still learning needs a step"
+    return None
 
 
 def _move_aside(path: Path, now: datetime) -> Path:

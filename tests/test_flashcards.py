@@ -459,3 +459,54 @@ def test_export_never_writes_over_what_is_not_a_regular_file(tmp_path, capsys):
         assert main(["export", "--anki", str(target), "--timestamp", "0"]) == 1
         assert "not a regular file; left untouched" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def _card_dict(**changes) -> dict:
+    card = {"card_id": 1, "state": 2, "step": None, "stability": 75.4, "difficulty": 2.1,
+            "due": "2025-03-23T00:00:00+00:00", "last_review": "2025-01-01T00:00:00+00:00"}
+    return {**card, **changes}
+
+
+@pytest.mark.parametrize("changes, problem", [
+    ({"last_review": "2025-01-01T00:00:00"}, "last_review date has no time zone"),
+    ({"state": 1, "step": "abc"}, "step 'abc' is not a whole number"),
+    ({"stability": float("nan")}, "stability nan is not a positive number"),
+    ({"stability": float("inf")}, "stability inf is not a positive number"),
+    ({"stability": 0}, "a card in review needs a stability"),
+    ({"stability": None}, "a card in review needs a stability"),
+    ({"difficulty": -1.0}, "difficulty -1.0 is not a positive number"),
+])
+def test_states_fsrs_cannot_use_are_set_aside(monkeypatch, capsys, small_deck, tmp_path, changes, problem):
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"schema_version": 1, "cards": {"a1": _card_dict(**changes)}, "reviews": []}))
+    assert main(["stats", "--deck", str(small_deck), "--state", str(state), "--now", NOW]) == 0
+    assert problem in capsys.readouterr().err
+    assert not state.exists() and len(list(tmp_path.glob("state.json.corrupt-*"))) == 1
+
+
+def test_json_nested_too_deep_is_corrupt_not_a_crash(tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text("[" * 100_000 + "]" * 100_000)
+    loaded, problem = load_state(state, datetime.fromisoformat(NOW))
+    assert "nested too deeply" in problem and loaded.cards == {}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["export", "--anki", "x.apkg", "--timestamp", "nan"], "argument --timestamp: expected Unix seconds"),
+    (["export", "--anki", "x.apkg", "--timestamp", "inf"], "argument --timestamp: expected Unix seconds"),
+    (["export", "--anki", "x.apkg", "--timestamp", "1e20"], "argument --timestamp: expected Unix seconds"),
+    (["stats", "--now", "9999-12-31T23:00"], "argument --now: '9999-12-31T23:00' is outside the years 1970 to 2099"),
+])
+def test_times_out_of_range_are_one_line(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(argv + (["--state", str(tmp_path / "s.json")] if argv[0] == "stats" else []))
+    assert exit_.value.code != 0 and message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_source_date_epoch_is_checked_like_the_argument(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "nan")
+    with pytest.raises(SystemExit):
+        main(["export", "--anki", str(tmp_path / "x.apkg")])
+    assert "$SOURCE_DATE_EPOCH" in capsys.readouterr().err
