@@ -7,6 +7,7 @@ needs the outside world: do the links reach a heading, do the numbers agree.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -171,8 +172,8 @@ def _shape_problems(
             problem(key, f"{key} contains '{{{{', which the site reserves for lesson placeholders")
 
     answer, expression = entry.get("answer"), entry.get("expression")
-    if "answer" in entry and type(answer) not in (int, float):
-        problem("answer", f"answer must be a number, not {answer!r}")
+    if "answer" in entry and (type(answer) not in (int, float) or not math.isfinite(answer)):
+        problem("answer", f"answer must be a finite number, not {answer!r}")
     if "expression" in entry and not isinstance(expression, str):
         problem("expression", "expression must be text, like \"-log(1/27)\"")
     if ("answer" in entry) != ("expression" in entry):

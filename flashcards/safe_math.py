@@ -32,16 +32,25 @@ class ExpressionError(Exception):
     pass
 
 
+MAX_LENGTH = 1000  # a card's arithmetic is a line; a longer one is a mistake, or an attempt to exhaust the parser
+
+
 def evaluate(expression: str) -> float:
     """The value of an arithmetic expression; ExpressionError if it is not one or has no value."""
+    if len(expression) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is {len(expression):,} characters long; at most {MAX_LENGTH:,} are read")
     try:
         tree = ast.parse(expression.strip(), mode="eval")
     except SyntaxError:
         raise ExpressionError(f"not an arithmetic expression: {expression!r}") from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError("the expression is nested too deeply to read") from None
     try:
         value = _value(tree.body)
     except (ArithmeticError, ValueError, TypeError) as err:  # 1/0, overflow, log(0), sqrt(1, 2)
         raise ExpressionError(f"{expression!r} has no value: {err}") from None
+    except RecursionError:
+        raise ExpressionError("the expression is nested too deeply to evaluate") from None
     if isinstance(value, complex) or not math.isfinite(value):
         raise ExpressionError(f"{expression!r} is not a finite real number")
     return value

@@ -510,3 +510,18 @@ def test_source_date_epoch_is_checked_like_the_argument(tmp_path, monkeypatch, c
     with pytest.raises(SystemExit):
         main(["export", "--anki", str(tmp_path / "x.apkg")])
     assert "$SOURCE_DATE_EPOCH" in capsys.readouterr().err
+
+
+def test_expressions_too_long_or_deep_are_refused_not_crashed():
+    with pytest.raises(ExpressionError, match="at most 1,000 are read"):
+        evaluate("+".join(["1"] * 50_000))
+    with pytest.raises(ExpressionError, match="nested too deeply"):
+        evaluate("(" * 400 + "1" + ")" * 400)
+
+
+@pytest.mark.parametrize("answer", ["inf", "nan", "-inf"])
+def test_an_answer_must_be_finite(tmp_path, answer):
+    deck = tmp_path / "deck.toml"
+    deck.write_text(card_toml("c001", expression="1/2").rstrip() + f"\nanswer = {answer}\n")  # bare TOML floats
+    _, problems = read_deck(deck)
+    assert any("answer must be a finite number" in p.message for p in problems)
