@@ -59,6 +59,8 @@ def load_sheet(path: Path) -> dict[str, object]:
         entries = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise SheetError(_syntax_message(name, text, err)) from None
+    except RecursionError:
+        raise SheetError(f"{name}: nested too deeply to read (an answer is a number, a label or a flat list)") from None
     unknown = [key for key in entries if key not in BY_ID]
     if unknown:
         raise SheetError("\n".join(_unknown_key_message(name, key) for key in unknown))
@@ -130,6 +132,8 @@ def _number(raw: object) -> float | None:
             raw = float(raw.strip())
         except ValueError:
             return None
+    if isinstance(raw, int) and abs(raw) > 10**300:  # beyond a float; no answer here is that large
+        return None
     if isinstance(raw, (int, float)) and math.isfinite(raw):
         return float(raw)
     return None
@@ -219,7 +223,7 @@ def plain(markdown: str) -> str:
 def display_path(path: Path) -> str:
     path = Path(path)
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
+        return str(Path(os.path.realpath(path)).relative_to(Path.cwd()))  # realpath never raises on a symlink loop
     except ValueError:
         return str(path)
 

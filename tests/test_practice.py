@@ -14,7 +14,8 @@ from engine.model import TANH_GAIN
 from site_build.math import render_math
 from practice.__main__ import main
 from practice.check import (
-    BLANK, DEFAULT_SHEET, INVALID, RIGHT, WRONG, blank_sheet, check_sheet, default_sheet, reference_sheet, toml_value,
+    BLANK, DEFAULT_SHEET, INVALID, RIGHT, WRONG, SheetError, blank_sheet, check_sheet, default_sheet, reference_sheet,
+    toml_value,
 )
 from practice.exercise import CHOICES, NUMBER, NUMBERS
 from practice.exercises import BY_ID, EXERCISES
@@ -341,3 +342,25 @@ def test_pytest_practice_on_a_malformed_sheet_prints_one_error(pytester):
     run = run_pytest_practice(pytester, "uniform-baseline = [1,\n")
     assert run.ret == pytest.ExitCode.USAGE_ERROR
     assert "not valid TOML" in run.stderr.str() and "Traceback" not in run.stderr.str()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("batchnorm-stats = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply to read"),
+])
+def test_hostile_sheets_are_one_message(tmp_path, text, message):
+    sheet = tmp_path / "answers.toml"
+    sheet.write_text(text)
+    with pytest.raises(SheetError, match=message):
+        check_sheet(sheet)
+
+
+def test_a_huge_integer_is_a_wrong_answer_not_a_crash(tmp_path):
+    result = check_one(tmp_path, "uniform-baseline", "9" * 400)
+    assert result.status in (WRONG, INVALID)
+
+
+def test_a_symlink_loop_as_the_sheet_is_one_message(tmp_path):
+    loop = tmp_path / "answers.toml"
+    loop.symlink_to(loop)
+    with pytest.raises(SheetError, match="cannot be read"):
+        check_sheet(loop)
