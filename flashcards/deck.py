@@ -100,7 +100,7 @@ def read_deck(path: Path = DECK_PATH) -> tuple[list[Card], list[Problem]]:
     problems = [Problem(1, None, f"unknown top-level key {key!r}: only [[cards]] belong in the deck")
                 for key in data if key != "cards"]
     cards = []
-    first_seen: dict[str, int] = {}
+    first_seen: dict[str, str] = {}
     for index, (entry, start) in enumerate(zip(entries, starts)):
         end = starts[index + 1] if start and index + 1 < len(starts) else len(lines) + 1
         field_lines = _field_lines(lines, start, end) if start else {}
@@ -131,7 +131,7 @@ def _field_lines(lines: list[str], start: int, end: int) -> dict[str, int]:
 
 
 def _shape_problems(
-    entry: dict, index: int, start: int, field_lines: dict[str, int], first_seen: dict[str, int]
+    entry: dict, index: int, start: int, field_lines: dict[str, int], first_seen: dict[str, str]
 ) -> list[Problem]:
     card_id = entry.get("id")
     name = card_id if isinstance(card_id, str) else f"number {index + 1} (no id)"
@@ -150,9 +150,9 @@ def _shape_problems(
         if not ID_FORMAT.match(card_id):
             problem("id", f"id {card_id!r} is not well-formed: use lowercase letters, digits and hyphens, like c042")
         elif card_id in first_seen:
-            problem("id", f"id {card_id!r} is already used by the card at line {first_seen[card_id]}")
-        else:
-            first_seen[card_id] = start
+            problem("id", f"id {card_id!r} is already used by {first_seen[card_id]}")
+        else:  # an inline array of cards has no line numbers: name the card by its place
+            first_seen[card_id] = f"the card at line {start}" if start else f"card number {index + 1}"
     elif "id" in entry:
         problem("id", "id must be a string, like \"c042\"")
 

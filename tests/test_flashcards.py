@@ -525,3 +525,12 @@ def test_an_answer_must_be_finite(tmp_path, answer):
     deck.write_text(card_toml("c001", expression="1/2").rstrip() + f"\nanswer = {answer}\n")  # bare TOML floats
     _, problems = read_deck(deck)
     assert any("answer must be a finite number" in p.message for p in problems)
+
+
+def test_a_deck_of_inline_cards_names_cards_by_their_place(tmp_path):
+    card = '{id = "c001", objective = 1, link = "page.md#start", front = "a", back = "b"}'
+    deck = tmp_path / "deck.toml"
+    deck.write_text(f"cards = [{card}, {card}]\n")
+    _, problems = read_deck(deck)
+    assert [p.message for p in problems] == ["id 'c001' is already used by card number 1"]
+    assert "line 0" not in problems[0].describe(deck)
