@@ -74,15 +74,30 @@ def read_names(path: str | Path) -> list[str]:
 
 
 def build_windows(words: list[str], block_size: int = BLOCK_SIZE) -> tuple[torch.Tensor, torch.Tensor]:
-    """Every (context of block_size indices → next index) pair of every word."""
-    contexts, targets = [], []
-    for word in words:
-        context = [0] * block_size
-        for ch in word + ".":
-            contexts.append(context)
-            targets.append(STOI[ch])
-            context = context[1:] + [STOI[ch]]
-    return torch.tensor(contexts, dtype=torch.long), torch.tensor(targets, dtype=torch.long)
+    """Every (context of block_size indices → next index) pair of every word, in order.
+
+    The lecture builds them one character at a time in Python lists; a list of lists takes
+    about a hundred times the names file's size in memory, so here the same pairs come from
+    tensors: each word is written as block_size dots, its letters and a closing dot, all
+    words run into one sequence, and a window starts at each of a word's len(word) + 1 first
+    positions (tests/test_data.py checks the result against the lecture's loop).
+    """
+    if not words:
+        return torch.empty((0, block_size), dtype=torch.long), torch.empty(0, dtype=torch.long)
+    codes = "".join("." * block_size + word + "." for word in words).encode("ascii").translate(_CODES)
+    sequence = torch.frombuffer(bytearray(codes), dtype=torch.uint8)  # one byte a character
+    windows = torch.tensor([len(word) + 1 for word in words])  # per word
+    segment_starts = torch.cumsum(windows + block_size, 0) - (windows + block_size)
+    first_window = torch.cumsum(windows, 0) - windows  # index of each word's first window
+    starts = torch.repeat_interleave(segment_starts - first_window, windows) + torch.arange(int(windows.sum()))
+    X = torch.empty((len(starts), block_size), dtype=torch.long)
+    for column in range(block_size):  # a column at a time: no (windows × block_size) index tensor
+        X[:, column] = sequence[starts + column]
+    return X, sequence[starts + block_size].long()
+
+
+# ASCII code → vocabulary index, for the characters read_names lets through ('.' and a–z).
+_CODES = bytes(STOI.get(chr(code), 0) for code in range(256))
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 import os
+import random
+
 import pytest
 import torch
 
-from engine.data import DEFAULT_NAMES, VOCAB, DataError, build_windows, load_dataset, read_names
+from engine.data import DEFAULT_NAMES, STOI, VOCAB, DataError, build_windows, load_dataset, read_names
+from tests.conftest import run_python
 
 
 def test_vocabulary_is_dot_and_lowercase_letters():
@@ -103,3 +106,37 @@ def test_an_unreadable_file_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(type(names), "read_bytes", lambda self: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
     with pytest.raises(DataError, match="permission denied"):
         read_names(names)
+
+
+def lecture_windows(words, block_size=3):
+    """The lecture's loop, character by character: the reference for build_windows."""
+    contexts, targets = [], []
+    for word in words:
+        context = [0] * block_size
+        for ch in word + ".":
+            contexts.append(context)
+            targets.append(STOI[ch])
+            context = context[1:] + [STOI[ch]]
+    return torch.tensor(contexts, dtype=torch.long), torch.tensor(targets, dtype=torch.long)
+
+
+def test_windows_are_the_lectures(dataset):
+    for words in (["emma"], ["a", "bo", "xyzzy"], list(dataset.words[:3000])):
+        X, Y = build_windows(words)
+        X_ref, Y_ref = lecture_windows(words)
+        assert torch.equal(X, X_ref) and torch.equal(Y, Y_ref) and X.dtype == Y.dtype == torch.long
+    X, Y = build_windows([])
+    assert X.shape == (0, 3) and Y.shape == (0,)
+
+
+def test_loading_takes_a_small_multiple_of_the_file(tmp_path):
+    """A 5 MB names file: list-of-lists windows peaked at about 130× its size; int64 tensors alone need about 36×."""
+    names = tmp_path / "names.txt"
+    rng = random.Random(0)
+    names.write_text("\n".join("".join(rng.choice("abcdefghij") for _ in range(rng.randint(3, 9))) for _ in range(800_000)))
+    size = names.stat().st_size
+    code = (f"import resource; from engine.data import load_dataset; base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+            f"load_dataset({str(names)!r}); print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024)")
+    result = run_python("-c", code)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) < 70 * size, f"{int(result.stdout) / size:.0f}× the file's size"
