@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -102,13 +103,25 @@ def run_lessons(
         todo.reverse()
         todo.sort(key=lambda item: -durations.get(item[0].stem, float("inf")))
         log(f"running {len(todo)} lesson script(s){' (quick mode)' if quick else ''}: {', '.join(s.stem for s, _ in todo)}")
-        with ProcessPoolExecutor(max_workers=min(2, len(todo))) as pool:
+        # Ctrl-C reaches the workers too; they ignore it and this process stops them, so that a
+        # learner sees one line instead of a traceback from every worker. A worker's kernel runs
+        # in a session of its own and exits when its worker does (ipykernel watches its parent).
+        pool = ProcessPoolExecutor(min(2, len(todo)), initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
+        try:
             futures = [pool.submit(_execute, script, out, quick) for script, out in todo]
             for (script, out), future in zip(todo, futures):
                 seconds = future.result()
                 log(f"  {script.stem}: {seconds:.0f} s")
                 results[script.stem] = LessonResult(script.stem, script, out, True, seconds)
                 durations[script.stem] = round(seconds, 1)
+        except BaseException:
+            for worker in list(pool._processes.values()):  # SIGKILL: a worker inside nbclient outlives SIGTERM
+                worker.kill()
+            for _, out in todo:  # the half-made results of the scripts that were running
+                shutil.rmtree(out.with_name(out.name + ".partial"), ignore_errors=True)
+            raise
+        finally:
+            pool.shutdown(cancel_futures=True)
         durations_file.write_text(json.dumps(durations, indent=1) + "\n")
         _prune(cache_dir, {r.dir for r in results.values()})
     return dict(sorted(results.items()))
@@ -170,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     except (LessonError, SettingError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted: the scripts that were running left no result; finished ones stay cached", file=sys.stderr)
+        return 130
     for result in results.values():
         print(f"{result.slug}: {'ran' if result.ran else 'cached'} → {result.dir}")
     return 0

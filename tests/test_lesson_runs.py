@@ -50,3 +50,28 @@ def test_a_failing_script_names_itself_and_leaves_no_result(tmp_path, monkeypatc
     with pytest.raises(LessonError, match="99_broken.py: cell 2 failed: ValueError: deliberately broken"):
         run_lessons(quick=True, cache_dir=tmp_path / "cache")
     assert not list((tmp_path / "cache").glob("99_broken*"))
+
+
+def test_ctrl_c_stops_promptly_with_one_line_and_leaves_no_half_result(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    env = {**os.environ, "LESSONS_CACHE_DIR": str(tmp_path)}
+    runner = subprocess.Popen([sys.executable, "-m", "site_build.lesson_runs", "--quick", "06_deeper_network", "07_weight_scale_sweep"],
+                              cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list((tmp_path / "lessons").glob("*.partial")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2)  # the kernels are up and training
+    runner.send_signal(signal.SIGINT)
+    start = time.monotonic()
+    _, err = runner.communicate(timeout=30)
+    assert time.monotonic() - start < 10
+    assert runner.returncode == 130
+    assert err.strip().splitlines()[-1].startswith("interrupted:") and "Traceback" not in err
+    assert not list((tmp_path / "lessons").glob("*.partial"))
