@@ -27,6 +27,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from engine.data import DEFAULT_NAMES
 from engine.record import RECORD_FILE
 from engine.settings import CACHE_ROOT, REPO_ROOT, SettingError, engine_files, inputs_digest, lesson_threads, quick_mode
@@ -104,8 +106,7 @@ def run_lessons(
         todo.sort(key=lambda item: -durations.get(item[0].stem, float("inf")))
         log(f"running {len(todo)} lesson script(s){' (quick mode)' if quick else ''}: {', '.join(s.stem for s, _ in todo)}")
         # Ctrl-C reaches the workers too; they ignore it and this process stops them, so that a
-        # learner sees one line instead of a traceback from every worker. A worker's kernel runs
-        # in a session of its own and exits when its worker does (ipykernel watches its parent).
+        # learner sees one line instead of a traceback from every worker.
         pool = ProcessPoolExecutor(min(2, len(todo)), initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
         try:
             futures = [pool.submit(_execute, script, out, quick) for script, out in todo]
@@ -115,8 +116,7 @@ def run_lessons(
                 results[script.stem] = LessonResult(script.stem, script, out, True, seconds)
                 durations[script.stem] = round(seconds, 1)
         except BaseException:
-            for worker in list(pool._processes.values()):  # SIGKILL: a worker inside nbclient outlives SIGTERM
-                worker.kill()
+            _kill_workers_and_kernels(pool)
             for _, out in todo:  # the half-made results of the scripts that were running
                 shutil.rmtree(out.with_name(out.name + ".partial"), ignore_errors=True)
             raise
@@ -162,6 +162,22 @@ def _execute(script: Path, out: Path, quick: bool) -> float:
     shutil.rmtree(out, ignore_errors=True)
     work.rename(out)
     return time.perf_counter() - start
+
+
+def _kill_workers_and_kernels(pool: ProcessPoolExecutor) -> None:
+    """Stop every script that is running, now: its worker, and the kernel executing it.
+
+    SIGKILL, because a worker inside nbclient outlives SIGTERM; the kernels too, because each
+    runs in a session of its own and would go on writing into its result folder for a moment.
+    """
+    workers = [psutil.Process(worker.pid) for worker in list(pool._processes.values()) if worker.is_alive()]
+    running = workers + [child for worker in workers for child in worker.children(recursive=True)]
+    for process in running:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(running, timeout=5)  # gone before their half-made results are removed
 
 
 def _prune(cache_dir: Path, keep: set[Path]) -> None:
