@@ -80,6 +80,8 @@ def answer_text(answer: float) -> str:
 def read_deck(path: Path = DECK_PATH) -> tuple[list[Card], list[Problem]]:
     """Every well-formed card, and a Problem for each one that is not."""
     try:
+        if path.exists() and not path.is_file():  # a FIFO or a device would block, or never end
+            raise DeckError(f"{shown(path)}: not a regular file (the deck is a TOML file, like flashcards/deck.toml)")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DeckError(f"{shown(path)}: no deck file there (the deck is flashcards/deck.toml)") from None
@@ -93,7 +95,7 @@ def read_deck(path: Path = DECK_PATH) -> tuple[list[Card], list[Problem]]:
     if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
         raise DeckError(f"{shown(path)}: expected a list of cards, each starting with a [[cards]] line")
 
-    lines = text.splitlines()
+    lines = text.split("\n")  # as TOML counts lines: a U+2028 or a form feed inside a string ends no line
     starts = [n for n, line in enumerate(lines, 1) if CARD_HEADER.match(line)]
     if len(starts) != len(entries):  # cards written some other way (an inline array): no line numbers
         starts = [0] * len(entries)

@@ -50,6 +50,8 @@ def load_sheet(path: Path) -> dict[str, object]:
     """The sheet's entries by exercise id; malformed TOML and unknown keys raise SheetError."""
     name = display_path(path)
     try:
+        if Path(path).exists() and not Path(path).is_file():  # a FIFO or a device would block, or never end
+            raise SheetError(f"{name}: not a regular file (the sheet is a TOML file, like practice/answers.toml)")
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SheetError(f"{name}: no such file (the blank sheet is practice/answers.toml in the repository)") from None

@@ -14,7 +14,6 @@ import math
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
 from fsrs import Rating, Scheduler
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
