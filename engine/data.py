@@ -7,6 +7,7 @@ both the start and the end of a name, so the vocabulary is 27 symbols: '.' and a
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import stat
@@ -56,8 +57,10 @@ def read_names(path: str | Path) -> list[str]:
         line = raw[: err.start].count(b"\n") + 1
         raise DataError(f"{path}, line {line}: not UTF-8 text (is this really a names file?)") from None
     names = []
+    del raw
     # Lines end at \n only (and \r\n), as an editor counts them: a stray form feed is a bad character, not a line end.
-    for number, line in enumerate(text.split("\n"), start=1):
+    # Read one at a time: a list of every line would cost more memory than the names themselves.
+    for number, line in enumerate(io.StringIO(text, newline="\n"), start=1):
         name = line.strip()
         if not name:
             continue
