@@ -1,4 +1,3 @@
-import os
 import random
 
 import pytest
@@ -84,13 +83,6 @@ def test_a_byte_order_mark_is_fine_and_line_numbers_count_newlines_only(tmp_path
     names.write_text("anna\fbob\ncarl\n")
     with pytest.raises(DataError, match=r"line 1: character '\\x0c'"):
         read_names(names)
-
-
-def test_a_fifo_is_refused_without_reading(tmp_path):
-    fifo = tmp_path / "names.txt"
-    os.mkfifo(fifo)
-    with pytest.raises(DataError, match="not a regular file"):
-        read_names(fifo)
 
 
 def test_one_name_is_one_name(tmp_path):

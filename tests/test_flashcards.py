@@ -23,7 +23,7 @@ from fsrs import Rating, Scheduler
 from flashcards.__main__ import main, utc_time
 from flashcards.anki import note_guid
 from flashcards.check import check_deck
-from flashcards.deck import OBJECTIVES, DeckError, load_deck, read_deck
+from flashcards.deck import OBJECTIVES, load_deck, read_deck
 from flashcards.review import new_fsrs_card, terminal_text
 from flashcards.safe_math import ExpressionError, evaluate
 from flashcards.state import ReviewState, StateError, load_state, save_state
@@ -534,13 +534,6 @@ def test_a_deck_of_inline_cards_names_cards_by_their_place(tmp_path):
     _, problems = read_deck(deck)
     assert [p.message for p in problems] == ["id 'c001' is already used by card number 1"]
     assert "line 0" not in problems[0].describe(deck)
-
-
-def test_a_fifo_deck_is_refused_without_reading(tmp_path):
-    fifo = tmp_path / "deck.toml"
-    os.mkfifo(fifo)
-    with pytest.raises(DeckError, match="not a regular file"):
-        read_deck(fifo)
 
 
 def test_line_numbers_count_newlines_as_toml_does(tmp_path):

@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 from fsrs import Rating, Scheduler
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,6 +33,20 @@ NOW = datetime(2025, 1, 15, 12, tzinfo=timezone.utc)
 
 # Text that looks like the real thing often enough to get past the first check, and garbage otherwise.
 name_lines = st.lists(st.text(alphabet=VOCAB[1:] + "ABZ .-'\t\r\f\v\u2028\u0085é\ufeff\x00", max_size=12), max_size=30)
+
+
+@pytest.mark.parametrize("read, error", [
+    (read_names, DataError),
+    (check_sheet, SheetError),
+    (read_deck, DeckError),
+    (lambda path: load_state(path, NOW), StateError),
+], ids=["names", "sheet", "deck", "state"])
+def test_a_fifo_is_refused_before_anything_is_read(tmp_path, read, error):
+    """Reading a FIFO (or /dev/zero) would block, or never end: every reader checks the file's type first."""
+    fifo = tmp_path / "input"
+    os.mkfifo(fifo)
+    with pytest.raises(error, match="not a regular file"):
+        read(fifo)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import re
 
 import markdown
@@ -365,10 +364,3 @@ def test_a_symlink_loop_as_the_sheet_is_one_message(tmp_path):
     loop.symlink_to(loop)
     with pytest.raises(SheetError, match="cannot be read"):
         check_sheet(loop)
-
-
-def test_a_fifo_sheet_is_refused_without_reading(tmp_path):
-    fifo = tmp_path / "answers.toml"
-    os.mkfifo(fifo)
-    with pytest.raises(SheetError, match="not a regular file"):
-        check_sheet(fifo)
