@@ -43,8 +43,15 @@ names = list(CONFIGS)
 change = {after: final[after]["val"] - final[before]["val"] for before, after in zip(names, names[1:])}
 best = min(names, key=lambda name: final[name]["val"])
 worst = max(names, key=lambda name: final[name]["val"])
+# Does BatchNorm regularise this net? Only if a smaller train-to-val gap comes with a better validation loss.
+bn, km = final["batchnorm"], final["kaiming"]
+batchnorm_vs_kaiming = {
+    "val": "lower" if bn["val"] < km["val"] else "higher",
+    "verdict": "a regularising effect" if bn["val"] < km["val"] and bn["gap"] < km["gap"] else "no regularising benefit",
+}
 record.value("final", final)
-record.value("summary", {"steps": steps, "table": table, "change": change, "best": best, "total_gain": final["original"]["val"] - final[best]["val"]})
+record.value("summary", {"steps": steps, "table": table, "change": change, "best": best, "total_gain": final["original"]["val"] - final[best]["val"],
+                         "batchnorm_vs_kaiming": batchnorm_vs_kaiming})
 
 # %%
 window = max(steps // 200, 1)

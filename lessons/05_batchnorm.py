@@ -110,7 +110,8 @@ batch_sizes = [4, 8, 16, 32, 64, 128, 256]
 spread = {b: loss_in_batches(probe, x0, y0, b, 300).std().item() for b in batch_sizes}
 for b in batch_sizes:
     print(f"batch of {b:3d}: loss std {spread[b]:.4f}")
-record.value("coupling", {"batches": BATCHES, "loss_min": coupled.min(), "loss_max": coupled.max()})
+record.value("coupling", {"batches": BATCHES, "loss_min": coupled.min(), "loss_max": coupled.max(),
+                          "spread_4": spread[4], "spread_256": spread[256]})
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
@@ -121,7 +122,7 @@ axes[0].set_ylabel(f"batches (of {BATCHES})")
 axes[0].set_title(f"the same example in {BATCHES} batches of 32")
 axes[0].legend()
 axes[1].loglog(batch_sizes, [spread[b] for b in batch_sizes], "o-", color=CONFIG_COLORS["batchnorm"], label="measured")
-axes[1].loglog(batch_sizes, [spread[32] * (32 / b) ** 0.5 for b in batch_sizes], ":", color=REFERENCE_COLOR, label="∝ 1/√batch size")
+axes[1].loglog(batch_sizes, [spread[32] * (32 / b) ** 0.5 for b in batch_sizes], ":", color=REFERENCE_COLOR, label="∝ 1/√batch size, for comparison")
 axes[1].set_xlabel("batch size")
 axes[1].set_ylabel("std of that example's loss")
 axes[1].set_title("the jitter shrinks with the batch")
@@ -129,7 +130,7 @@ axes[1].legend()
 record.figure(fig, "coupling", alt=f"""Left: histogram of one training example's loss in {BATCHES} random batches of 32,
     spread from {coupled.min():.2f} to {coupled.max():.2f} (std {coupled.std():.3f}) around the eval-mode loss of
     {eval_loss_x0:.3f}. Right: the std of that loss against batch size on log axes, falling from {spread[4]:.3f} at 4
-    to {spread[256]:.3f} at 256, close to a 1/sqrt(batch size) line.""")
+    to {spread[256]:.3f} at 256, with a dotted 1/sqrt(batch size) line through the value at 32 for comparison.""")
 
 # %% [markdown]
 # A batch of one cannot be normalised: its mean is the example itself, so every feature
