@@ -12,7 +12,7 @@ import torch
 
 from engine.layers import BatchNorm1d, Linear, Sequential, Tanh
 
-SATURATED = 0.97  # |tanh| above this: the local derivative 1 - tanh² is below 0.06
+SATURATED = 0.97  # |tanh| above this: the local derivative 1 - tanh² is below 0.06. The one threshold of the lesson.
 
 
 def uniform_loss(vocab_size: int) -> float:
@@ -31,8 +31,8 @@ def saturation_share(h: torch.Tensor, threshold: float = SATURATED) -> float:
     return (h.abs() > threshold).float().mean().item()
 
 
-def dead_units(h: torch.Tensor, threshold: float = 0.99) -> int:
-    """Units saturated for every example of the batch: no example sends them any gradient."""
+def dead_units(h: torch.Tensor, threshold: float = SATURATED) -> int:
+    """Units saturated for every example of the batch: every example passes them almost no gradient."""
     return int((h.abs() > threshold).all(dim=0).sum().item())
 
 

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
+from engine.claims import claim
 from engine.data import load_dataset
 from engine.diagnostics import SATURATED, dead_units, saturation_share, tanh_derivative
 from engine.layers import Linear, Tanh
@@ -61,7 +62,6 @@ record.figure(fig, "tanh_and_slope", alt="""tanh and its derivative 1 − tanh²
 
 # %%
 NAMES = ("softmax_fix", "tanh_fix", "kaiming")
-DEAD = 0.99  # |h| above this for every example of the batch: a unit that passes (almost) no gradient
 batch = None
 pre, h, w1_grad, init = {}, {}, {}, {}
 for name in NAMES:
@@ -77,13 +77,15 @@ for name in NAMES:
         "pre_std": pre[name].std(),
         "saturated": saturation_share(h[name]),
         "mean_slope": (1 - h[name] ** 2).mean(),
-        "dead_units": dead_units(h[name], DEAD),
-        "white_share": (h[name].abs() > DEAD).float().mean(),
+        "dead_units": dead_units(h[name]),
         "w1_grad_norm": first_layer.weight.grad.norm().item(),
     }
     print(f"{name:12s} pre-activation std {init[name]['pre_std']:5.2f}   |h| > {SATURATED}: {init[name]['saturated']:6.1%}   "
           f"mean local derivative {init[name]['mean_slope']:.3f}   |dL/dW1| {init[name]['w1_grad_norm']:.4f}")
 init["w1_grad_ratio"] = init["kaiming"]["w1_grad_norm"] / init["softmax_fix"]["w1_grad_norm"]
+claim(init["softmax_fix"]["pre_std"] > 2 * edge, "N(0, 1) hidden weights put the pre-activations far past the saturation edge")
+claim(init["w1_grad_ratio"] > 1, "the gradient reaching W1 is larger with kaiming")
+claim(init["kaiming"]["saturated"] > init["tanh_fix"]["saturated"], "the Kaiming scale saturates more of the layer than the guessed 0.2")
 record.value("init", init)
 
 # %%
@@ -104,22 +106,22 @@ record.figure(fig, "hidden_histograms", alt="""Histograms of the 6,400 hidden pr
 # %% [markdown]
 # ## The saturation map
 #
-# One row per example of the minibatch, one column per hidden unit; white where |h| > 0.99.
-# A column that is white from top to bottom is a unit that no example of the batch can
-# send more than a trickle of gradient through.
+# One row per example of the minibatch, one column per hidden unit; white where the unit
+# is saturated, |h| > 0.97. A column that is white from top to bottom is a unit that no
+# example of the batch sends more than a trickle of gradient through.
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 2.6))
 for ax, name in zip(axes, ("softmax_fix", "kaiming")):
-    ax.imshow(h[name].abs() > DEAD, cmap="gray", interpolation="nearest", aspect="auto", vmin=0, vmax=1)
-    ax.set_title(f"{name}: {init[name]['white_share']:.0%} white, {init[name]['dead_units']} dead units", fontsize=10)
+    ax.imshow(h[name].abs() > SATURATED, cmap="gray", interpolation="nearest", aspect="auto", vmin=0, vmax=1)
+    ax.set_title(f"{name}: {init[name]['saturated']:.0%} white, {init[name]['dead_units']} dead units", fontsize=10)
     ax.set_xlabel("hidden unit")
     ax.grid(False)
 axes[0].set_ylabel("example")
 record.figure(fig, "saturation_map", alt="""Two black-and-white maps of 32 examples by 200 hidden units, white where
-    |h| > 0.99. With softmax_fix {{ init.softmax_fix.white_share:.0% }} of the map is white and
+    |h| > 0.97. With softmax_fix {{ init.softmax_fix.saturated:.0% }} of the map is white and
     {{ init.softmax_fix.dead_units }} columns are white for every example; with kaiming
-    {{ init.kaiming.white_share:.1% }} is white and {{ init.kaiming.dead_units }} columns are.""")
+    {{ init.kaiming.saturated:.1% }} is white and {{ init.kaiming.dead_units }} columns are.""")
 
 # %% [markdown]
 # ## What reaches the first layer

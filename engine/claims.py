@@ -1,0 +1,50 @@
+"""Sentences that depend on a run, held to the numbers.
+
+A page may say "lower" or "about the same" only where the runs say so. Two tools keep it
+honest. `compare` makes the judgement from the numbers, so that a page can quote the
+verdict instead of typing it. `claim` guards a sentence the prose states outright: when
+the runs stop supporting it, the lesson script fails, and with it the build.
+
+The judgement between two sets of seeds is deliberately plain: a difference is real only
+when the two ranges of results do not overlap, that is when every seed of one beats every
+seed of the other. With three seeds each that is a strict test; it never calls noise a
+cause.
+"""
+
+from __future__ import annotations
+
+from statistics import fmean
+
+
+class ClaimBroken(AssertionError):
+    """A sentence on a page that the runs no longer support."""
+
+
+def claim(holds: bool, sentence: str) -> None:
+    """Fail the lesson script if `holds` is false: the page says `sentence`, and the runs must bear it out."""
+    if not holds:
+        raise ClaimBroken(f"the runs no longer support the page's sentence: {sentence!r}")
+
+
+def compare(a: list[float], b: list[float]) -> str:
+    """'lower', 'higher' or 'about the same': a's results against b's, over seeds.
+
+    'lower' only if every result of a is below every result of b (their ranges do not
+    overlap); 'higher' the other way round; anything else is within the seeds' spread.
+    """
+    if not a or not b:
+        raise ValueError("compare needs at least one result on each side")
+    if max(a) < min(b):
+        return "lower"
+    if min(a) > max(b):
+        return "higher"
+    return "about the same"
+
+
+def spread(values: list[float]) -> float:
+    """How far apart the seeds of one configuration landed: max − min."""
+    return max(values) - min(values)
+
+
+def mean(values: list[float]) -> float:
+    return fmean(values)
