@@ -8,6 +8,7 @@ function computes, so a number on the page is always the one the checker uses.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from string import Template
@@ -28,11 +29,23 @@ class Precision:
     significant: int | None = None
 
     def accepts(self, value: float, expected: float) -> bool:
-        # One unit in the last stated place: a correctly rounded answer always passes,
-        # even when the learner rounded an intermediate result too.
+        return abs(value - expected) <= self.tolerance(expected)
+
+    def tolerance(self, expected: float) -> float:
+        """One unit in the last stated place of `expected` written to this precision: a correctly
+        rounded answer always passes, even when the learner rounded an intermediate result too.
+
+        3 significant figures of 0.0707 is 0.0707 ± 0.0001, of 0.786 is 0.786 ± 0.001, of
+        0.09996 (which rounds up to 0.100) is ± 0.001. A tiny slack absorbs binary rounding.
+        """
         if self.decimals is not None:
-            return abs(value - expected) <= 10**-self.decimals + 1e-12
-        return abs(value - expected) <= abs(expected) * 10 ** (1 - self.significant)
+            unit = 10.0**-self.decimals
+        elif expected == 0:
+            unit = 0.0
+        else:
+            rounded = float(f"{abs(expected):.{self.significant - 1}e}")  # the magnitude the learner writes down
+            unit = 10.0 ** (math.floor(math.log10(rounded)) - self.significant + 1)
+        return unit * (1 + 1e-9) + 1e-12
 
     def describe(self) -> str:
         if self.decimals is not None:

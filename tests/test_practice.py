@@ -17,7 +17,7 @@ from practice.check import (
     BLANK, DEFAULT_SHEET, INVALID, RIGHT, WRONG, SheetError, blank_sheet, check_sheet, default_sheet, reference_sheet,
     toml_value,
 )
-from practice.exercise import CHOICES, NUMBER, NUMBERS
+from practice.exercise import CHOICES, NUMBER, NUMBERS, decimals, significant
 from practice.exercises import BY_ID, EXERCISES
 from site_build.anchors import current_section, heading_anchors
 from site_build.practice_page import pages, practice_line
@@ -221,6 +221,21 @@ def test_right_answers_pass_within_the_stated_precision(tmp_path):
     assert check_one(tmp_path, "uniform-baseline", "3.31").status == WRONG
     assert check_one(tmp_path, "mystery-init", '"(B)"').status == RIGHT
     assert check_one(tmp_path, "zero-init-gradient", '"b2"').status == RIGHT
+
+
+@pytest.mark.parametrize(
+    "precision, expected, accepted, refused",
+    [
+        (significant(3), 0.78645, [0.786, 0.787, 0.7855], [0.779, 0.784, 0.789]),
+        (significant(3), 0.070651, [0.0707, 0.0706, 0.07065], [0.0700, 0.0709, 0.07]),
+        (significant(3), 0.099996, [0.100, 0.0999], [0.098, 0.102]),  # rounds up to 0.100: its last place is 0.001
+        (significant(3), 1234.5, [1230, 1240], [1220, 1250]),
+        (decimals(2), 1.7094, [1.71, 1.70], [1.69, 1.72]),
+    ],
+)
+def test_precision_is_one_unit_in_the_last_stated_place(precision, expected, accepted, refused):
+    assert all(precision.accepts(value, expected) for value in accepted)
+    assert not any(precision.accepts(value, expected) for value in refused)
 
 
 @pytest.mark.parametrize(
