@@ -41,10 +41,6 @@ def compare(a: list[float], b: list[float]) -> str:
     return "about the same"
 
 
-def spread(values: list[float]) -> float:
-    """How far apart the seeds of one configuration landed: max − min."""
-    return max(values) - min(values)
-
-
-def mean(values: list[float]) -> float:
-    return fmean(values)
+def seed_summary(values: list[float]) -> dict:
+    """What a page shows of one configuration's seeds: each result, their mean, and how far apart they landed."""
+    return {"each": list(values), "mean": fmean(values), "min": min(values), "max": max(values), "spread": max(values) - min(values)}

@@ -16,7 +16,7 @@ from engine.settings import SettingError, quick_mode
 from site_build import flashcards_page, practice_page
 from site_build.lesson_runs import NOTEBOOK_DIR, LessonError, lesson_scripts, run_lessons
 from site_build.math import render_math
-from site_build.nav import CODE_SECTION, code_pages, narrative_pages
+from site_build.nav import CODE_SECTION, code_pages, core_pages, narrative_pages
 from site_build.notebook_pages import fit_notebook_page
 from site_build.pages import FIGURES_URL, PageError, expand, read_minutes
 
@@ -26,6 +26,7 @@ DOWNLOADS_URL = "downloads"  # downloads/<script>.py and .ipynb
 _results = {}
 _records = {}
 _extra = {}
+_page_minutes = {}  # docs path → minutes to read that page
 
 
 def on_config(config):
@@ -38,7 +39,16 @@ def on_config(config):
     _records.clear()
     _records.update({slug: result.record for slug, result in results.items()})
     docs = Path(config["docs_dir"])
-    _extra["read_minutes"] = read_minutes([(docs / page).read_text() for page in narrative_pages(config["nav"], docs)])
+    # Reading times count what a page displays: its Markdown with the runs' numbers and tables filled in.
+    counted = {"read_minutes": 12, "page_minutes": 5}  # stand-ins, two words either way
+    try:
+        shown = {page: expand((docs / page).read_text(), _records, page, counted, practice_page.practice_line)
+                 for page in narrative_pages(config["nav"], docs)}
+    except PageError as err:
+        raise PluginError(str(err)) from None
+    _extra["read_minutes"] = read_minutes([shown[page] for page in core_pages(config["nav"], docs)])
+    _page_minutes.clear()
+    _page_minutes.update({page: read_minutes([text]) for page, text in shown.items()})
     # `mkdocs serve` may hand a rebuild the nav it already extended
     nav = [item for item in config["nav"] if not (isinstance(item, dict) and CODE_SECTION in item)]
     config["nav"] = nav + [code_pages(lesson_scripts())]
@@ -68,7 +78,8 @@ def on_page_markdown(markdown, page, config, files):
     if not page.file.src_uri.endswith(".md"):  # a notebook page shows the scripts' own source, braces and all
         return markdown
     try:
-        return expand(markdown, _records, page.file.src_uri, _extra, practice_page.practice_line)
+        extra = _extra | {"page_minutes": _page_minutes.get(page.file.src_uri)}
+        return expand(markdown, _records, page.file.src_uri, extra, practice_page.practice_line)
     except PageError as err:
         raise PluginError(str(err)) from None
 

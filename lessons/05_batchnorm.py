@@ -8,18 +8,20 @@
 
 # %%
 import copy
+import math
 
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
+from engine.claims import claim, compare, seed_summary
 from engine.data import load_dataset, probe_batch
 from engine.diagnostics import calibrate_batchnorm, tanh_layer_stats
 from engine.layers import BatchNorm1d, Sequential, fold_batchnorm
-from engine.model import DEEP_NET_SEED, GAINS, build_deep_net, build_mlp, swap_in_layernorm
-from engine.plots import CONFIG_COLORS, GAIN_COLORS, REFERENCE_COLOR
+from engine.model import DEEP_NET_SEED, DEFAULT_SEED, GAINS, build_deep_net, build_mlp, swap_in_layernorm
+from engine.plots import CONFIG_COLORS, GAIN_COLORS, REFERENCE_COLOR, smoothed_loss
 from engine.record import start_lesson
-from engine.train import BATCH_SIZE, FULL_STEPS, lesson_steps, split_loss
+from engine.train import BATCH_SIZE, FULL_STEPS, lesson_steps, split_loss, train
 from engine.trained import trained_mlps
 
 record = start_lesson("05_batchnorm")
@@ -74,6 +76,9 @@ for ax, z, title in zip(axes, (before, normalised, after), titles):
     ax.set_xticks(units)
 axes[0].set_ylabel("value, one dot per example")
 record.value("one_batch", {"after_std_min": after_stds.min(), "after_std_max": after_stds.max()})
+# Training normalises with the batch's own variance (divide by n); the running estimate is
+# updated with the unbiased one (n − 1), as torch.nn.BatchNorm1d does. How far apart they are:
+record.value("variance", {"batch": BATCH_SIZE, "batch_less_one": BATCH_SIZE - 1, "std_change": math.sqrt(BATCH_SIZE / (BATCH_SIZE - 1)) - 1})
 record.figure(fig, "pre_activations", alt=f"""Three strip plots of the first 12 hidden units of the trained BatchNorm
     MLP over one batch of 32 examples, with each unit's batch mean as a grey bar. Before BatchNorm the units sit at
     different centres ({before.mean(0).min():+.1f} to {before.mean(0).max():+.1f}) with different spreads;
@@ -110,8 +115,12 @@ batch_sizes = [4, 8, 16, 32, 64, 128, 256]
 spread = {b: loss_in_batches(probe, x0, y0, b, 300).std().item() for b in batch_sizes}
 for b in batch_sizes:
     print(f"batch of {b:3d}: loss std {spread[b]:.4f}")
+# The slope of log(spread) against log(batch size): how fast the jitter shrinks with the batch.
+exponent = torch.linalg.lstsq(torch.tensor([[math.log(b), 1.0] for b in batch_sizes]),
+                               torch.tensor([[math.log(spread[b])] for b in batch_sizes])).solution[0, 0].item()
+print(f"the jitter falls as the batch size to the power {exponent:.2f}")
 record.value("coupling", {"batches": BATCHES, "loss_min": coupled.min(), "loss_max": coupled.max(),
-                          "spread_4": spread[4], "spread_256": spread[256]})
+                          "spread_4": spread[4], "spread_256": spread[256], "exponent": exponent})
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
@@ -202,7 +211,7 @@ chunks = [2, 4, 8, 32, 128, 1024, len(data.Xval)]
 forgot = {c: val_loss_in_training_mode(c) for c in chunks}
 eval_val = calibration["running_val"]
 for c in chunks:
-    print(f"training mode, chunks of {c:5d}: val loss {forgot[c]:.4f}   (+{forgot[c] - eval_val:.4f} over eval mode)")
+    print(f"training mode, chunks of {c:5d}: val loss {forgot[c]:.4f}   ({forgot[c] - eval_val:+.4f} against eval mode)")
 record.value("forgot_eval", {"chunk_32": forgot[32], "chunk_2": forgot[2], "val_examples": len(data.Xval)})
 
 # %%
@@ -258,6 +267,40 @@ record.value("fold_max_diff", fold_max_diff)
 # %% [markdown]
 # ## Why normalisation is in every modern network
 #
+# A deeper net at a bad weight scale: ten tanh layers of 100 units with weights at gain
+# 0.5, too small, so that without normalisation the signal fades layer after layer.
+# Trained without and with BatchNorm, three seeds each, same steps and minibatches.
+
+# %%
+RESCUE = {"layers": 10, "gain": 0.5, "steps": lesson_steps(5_000), "seeds": [DEFAULT_SEED + k for k in range(3)]}
+rescue, rescue_losses = {}, {}
+for kind in ("plain", "batchnorm"):
+    rescue[kind] = []
+    for seed in RESCUE["seeds"]:
+        generator = torch.Generator().manual_seed(seed)
+        deep = build_deep_net(generator, gain=RESCUE["gain"], batchnorm=kind == "batchnorm", n_layers=RESCUE["layers"])
+        run = train(deep, data, RESCUE["steps"], generator, progress=f"{RESCUE['layers']} layers at gain 0.5, {kind}, seed {seed}")
+        rescue_losses[kind, seed] = run.losses
+        rescue[kind].append(split_loss(deep, data, "val"))
+    print(f"{kind:9s}: val loss " + ", ".join(f"{v:.4f}" for v in rescue[kind]))
+rescue["verdict"] = compare(rescue["batchnorm"], rescue["plain"])
+claim(rescue["verdict"] == "lower", "the ten-layer net at gain 0.5 trains better with BatchNorm, beyond the seeds' spread")
+record.value("rescue", RESCUE | {"seed_count": len(RESCUE["seeds"])} | {kind: seed_summary(rescue[kind]) for kind in ("plain", "batchnorm")} | {"verdict": rescue["verdict"]})
+
+# %%
+fig, ax = plt.subplots(figsize=(9, 3.4))
+window = max(RESCUE["steps"] // 100, 1)
+for (kind, seed), losses in rescue_losses.items():
+    label = ("without normalisation" if kind == "plain" else "with BatchNorm") if seed == RESCUE["seeds"][0] else None
+    smoothed_loss(ax, losses, window, color=CONFIG_COLORS["original" if kind == "plain" else "batchnorm"], label=label)
+ax.set_xlabel("step")
+ax.set_ylabel(f"log10 loss, mean of {window} steps")
+ax.legend()
+record.figure(fig, "rescue", alt="""Smoothed training loss of a ten-layer tanh net with weights at gain 0.5, three seeds
+    without normalisation and three with BatchNorm. The BatchNorm runs end lower: validation loss
+    {{ rescue.batchnorm.mean:.3f }} on average against {{ rescue.plain.mean:.3f }}.""")
+
+# %% [markdown]
 # LayerNorm normalises each example over its own features instead of each feature over
 # the batch. Swap it in for BatchNorm and repeat caveat 1's experiment: the example's
 # output no longer depends on its batchmates (an untrained net is enough to show it;

@@ -12,6 +12,7 @@ from pathlib import Path
 from site_build.lesson_runs import NOTEBOOK_DIR
 
 CODE_SECTION = "The code behind the pages"
+GOING_FURTHER = "Going further"  # the nav section of pages beyond the lesson's core; each says so on the page
 
 
 def script_title(script: Path) -> str:
@@ -29,11 +30,27 @@ def code_pages(scripts: list[Path]) -> dict:
 
 def narrative_pages(nav: list, docs_dir: Path) -> list[str]:
     """The nav's Markdown pages written by hand (under docs_dir), in nav order; generated pages are left out."""
+    return core_pages(nav, docs_dir) + going_further_pages(nav, docs_dir)
+
+
+def core_pages(nav: list, docs_dir: Path) -> list[str]:
+    """The hand-written pages of the lesson itself: every narrative page outside the Going further section."""
+    return _pages(nav, docs_dir, lambda title: title != GOING_FURTHER)
+
+
+def going_further_pages(nav: list, docs_dir: Path) -> list[str]:
+    """The hand-written pages under the nav's Going further section."""
+    section = [value for item in nav if isinstance(item, dict) for title, value in item.items() if title == GOING_FURTHER]
+    return _pages(section[0], docs_dir, lambda title: True) if section else []
+
+
+def _pages(nav: list, docs_dir: Path, enter) -> list[str]:
     pages = []
     for item in nav:
-        value = next(iter(item.values())) if isinstance(item, dict) else item
+        title, value = next(iter(item.items())) if isinstance(item, dict) else (None, item)
         if isinstance(value, list):
-            pages += narrative_pages(value, docs_dir)
+            if enter(title):
+                pages += _pages(value, docs_dir, enter)
         elif value.endswith(".md") and (docs_dir / value).is_file():
             pages.append(value)
     return pages

@@ -100,10 +100,22 @@ def _lookup(records: dict[str, dict], slug: str, page: str, text: str) -> dict:
 
 
 def read_minutes(markdown_pages: list[str]) -> int:
-    """Minutes to read the given pages' prose, figures and code blocks left out."""
-    words = 0
-    for text in markdown_pages:
-        text = re.sub(r"```.*?```", " ", text, flags=re.S)
-        text = PLACEHOLDER.sub(" x ", text)
-        words += len(re.findall(r"[A-Za-z0-9][\w'’.-]*", text))
-    return max(1, round(words / WORDS_PER_MINUTE))
+    """Minutes to read what the given pages display: prose, numbers and tables; not code, figures' alt texts or markup."""
+    return max(1, round(sum(displayed_words(text) for text in markdown_pages) / WORDS_PER_MINUTE))
+
+
+def displayed_words(markdown: str) -> int:
+    """The words a reader sees of this Markdown (its placeholders filled in or not)."""
+    hidden = (
+        r"```.*?```",  # code blocks
+        r"<script\b.*?</script>",  # a widget's data
+        r"!\[[^\]]*\]\([^)]*\)",  # a figure: its alt text is for screen readers
+        r"\]\([^)]*\)",  # a link's address (its text stays)
+        r"<[^>]+>",  # HTML tags
+        r"\{[:#][^}]*\}",  # attribute lists and heading anchors
+        r"\\[A-Za-z]+",  # TeX commands: \frac, \sqrt, \text (their arguments stay)
+    )
+    for pattern in hidden:
+        markdown = re.sub(pattern, " ", markdown, flags=re.S)
+    markdown = PLACEHOLDER.sub(" x ", markdown)
+    return len(re.findall(r"[A-Za-z0-9][\w'’.-]*", markdown))
