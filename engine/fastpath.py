@@ -30,7 +30,7 @@ from engine.layers import BatchNorm1d, Embedding, Flatten, Linear, Sequential, T
 from engine.model import DEFAULT_SEED, build_mlp
 from engine.train import BATCH_SIZE, FULL_STEPS, TrainingRun, learning_rate
 
-DRAW_CHUNK = 1000  # minibatches drawn at once (see _Minibatches)
+DRAW_CHUNK = 1000  # minibatches drawn at once (see Minibatches)
 
 _PLAIN = [Embedding, Flatten, Linear, Tanh, Linear]
 _NORMALISED = [Embedding, Flatten, Linear, BatchNorm1d, Tanh, Linear]
@@ -208,7 +208,7 @@ def train_side_by_side(
     order = sorted(range(len(models)), key=lambda k: has_batchnorm(models[k]))
     models, generators = [models[k] for k in order], [generators[k] for k in order]
     stack = MLPStack(models)
-    minibatches = _Minibatches(generators, X, Y)
+    minibatches = Minibatches(generators, X, Y)
     losses = torch.empty(len(models), max(steps, 1))
     start = time.perf_counter()
     bar = tqdm(total=steps, desc=progress, disable=None if progress else True, unit="step", mininterval=0.5)
@@ -232,7 +232,7 @@ def train_side_by_side(
     return [runs[k] for k in range(len(models))]
 
 
-class _Minibatches:
+class Minibatches:
     """Every net's minibatches, drawn from its own generator as the lecture does: randint(0, n, (32,)) each step.
 
     They are drawn DRAW_CHUNK steps at a time, which gives the same numbers in the same order

@@ -70,18 +70,8 @@ def train(
     for step in range(steps):
         # minibatch
         ix = torch.randint(0, len(X), (BATCH_SIZE,), generator=generator).to(X.device)
-        Xb, Yb = X[ix], Y[ix]
-        # forward pass
-        loss = F.cross_entropy(model(Xb), Yb)
-        # backward pass
-        for p in parameters:
-            p.grad = None
-        loss.backward()
-        # update: the lecture's p.data += -lr * p.grad, rounded once (as the fast path does)
         lr = learning_rate(step, steps)
-        for p in parameters:
-            p.data.add_(p.grad, alpha=-lr)
-        losses[step] = loss.detach()
+        losses[step] = sgd_step(model, parameters, X[ix], Y[ix], lr)
         if observe is not None:
             observe(step, model, lr)
         if step % 1000 == 999 or step == steps - 1:  # a bar redrawn every step would cost more than the step
@@ -91,6 +81,20 @@ def train(
     seconds = time.perf_counter() - start
     initial_loss = losses[0].item() if steps else untrained_loss(model, X, Y, generator)
     return TrainingRun(steps, losses, initial_loss, seconds)
+
+
+def sgd_step(model: Sequential, parameters: list[torch.Tensor], Xb: torch.Tensor, Yb: torch.Tensor, lr: float) -> torch.Tensor:
+    """One step of the lecture's loop on the minibatch (Xb, Yb); returns its loss, before the update."""
+    # forward pass
+    loss = F.cross_entropy(model(Xb), Yb)
+    # backward pass
+    for p in parameters:
+        p.grad = None
+    loss.backward()
+    # update: the lecture's p.data += -lr * p.grad, rounded once (as the fast path does)
+    for p in parameters:
+        p.data.add_(p.grad, alpha=-lr)
+    return loss.detach()
 
 
 @torch.no_grad()

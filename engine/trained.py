@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import fcntl
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import torch
 
+from engine.cores import cores, run_on_cores
 from engine.data import Dataset
-from engine.fastpath import train_configs
+from engine.fastpath import train_side_by_side
 from engine.layers import Sequential
 from engine.model import DEFAULT_SEED, build_mlp
 from engine.settings import CACHE_ROOT, engine_files, inputs_digest
@@ -30,14 +32,35 @@ def trained_mlps(
     configs: list[str], data: Dataset, steps: int, seed: int = DEFAULT_SEED, *, progress: bool = True
 ) -> dict[str, tuple[Sequential, TrainingRun]]:
     """Each configuration trained for `steps` as `engine.fastpath.train_configs` trains it: kept, or trained now."""
-    key = inputs_digest([*engine_files(), data.path], steps, seed)
-    paths = {name: NETS_DIR / f"{name}-{steps}-{seed}-{key}.pt" for name in configs}
+    return trained_mlps_by_seed(configs, data, steps, [seed], progress=progress)[seed]
+
+
+def trained_mlps_by_seed(
+    configs: list[str], data: Dataset, steps: int, seeds: list[int], *, progress: bool = True
+) -> dict[int, dict[str, tuple[Sequential, TrainingRun]]]:
+    """Every configuration trained with every seed, by seed: `result[seed][config]` is (net, run).
+
+    A run with seed s is the one `train_configs(configs, data, steps, s)` gives (weights and
+    minibatches drawn from a generator seeded s), and it is kept under its seed: asking for
+    seeds [DEFAULT_SEED, DEFAULT_SEED + 1] reuses the DEFAULT_SEED nets that `trained_mlps` made.
+    The missing nets train side by side, in one worker process per core (engine.cores).
+    """
+    key = inputs_digest([*engine_files(), data.path], steps)
+    paths = {(name, seed): NETS_DIR / f"{name}-{steps}-{seed}-{key}.pt" for seed in seeds for name in configs}
     with _store_lock():  # another script may be training the same nets right now: wait for it
-        missing = [name for name in configs if not paths[name].exists()]
-        if missing:
-            for name, (net, run) in train_configs(missing, data, steps, seed, progress=progress).items():
-                _keep(paths[name], net, run)
-        return {name: _load(name, paths[name]) for name in configs}
+        missing = [pair for pair, path in paths.items() if not path.exists()]
+        groups = [missing[i :: cores()] for i in range(min(cores(), len(missing)))]
+        run_on_cores([partial(_train_and_keep, group, data, steps, {pair: paths[pair] for pair in group}, progress) for group in groups])
+        return {seed: {name: _load(name, paths[name, seed]) for name in configs} for seed in seeds}
+
+
+def _train_and_keep(pairs: list[tuple[str, int]], data: Dataset, steps: int, paths: dict, progress: bool) -> None:
+    """Train these (configuration, seed) pairs side by side and keep each net; runs in a worker process."""
+    generators = [torch.Generator().manual_seed(seed) for _, seed in pairs]
+    models = [build_mlp(name, generator) for (name, _), generator in zip(pairs, generators)]
+    label = ", ".join(f"{name} (seed {seed})" for name, seed in pairs) if progress else None
+    for pair, model, run in zip(pairs, models, train_side_by_side(models, data, steps, generators, progress=label)):
+        _keep(paths[pair], model, run)
 
 
 def _keep(path: Path, net: Sequential, run: TrainingRun) -> None:

@@ -14,7 +14,8 @@ from engine.diagnostics import grad_to_data_ratio, hidden_weights
 from engine.model import DEFAULT_SEED, GAINS, build_deep_net
 from engine.plots import GAIN_COLORS, smoothed_loss
 from engine.record import start_lesson
-from engine.train import lesson_steps, split_loss, train
+from engine.fastpath_deep import Training, train_all
+from engine.train import lesson_steps, split_loss
 
 record = start_lesson("07_weight_scale_sweep")
 data = load_dataset()
@@ -36,16 +37,23 @@ class FirstStepRatio:
             ratios = [grad_to_data_ratio(w) for w in hidden_weights(net)]
             self.ratio = sum(ratios) / len(ratios)
 
+    def wants(self, step):
+        return step == 0
+
 
 sweep_steps = lesson_steps(10_000)
-losses, sweep = {}, {name: {"val": [], "grad_data": []} for name in NETS}
+trainings = {}
 for name, label in NETS.items():
     for gain_label, gain in GAINS.items():
         generator = torch.Generator().manual_seed(DEFAULT_SEED)
         net = build_deep_net(generator, gain=gain, batchnorm=name == "batchnorm")
-        first_step = FirstStepRatio()
-        run = train(net, data, sweep_steps, generator, observe=first_step, progress=f"{label}, gain {gain_label}")
-        losses[name, gain_label] = run.losses
+        trainings[name, gain_label] = Training(net, generator, observe=FirstStepRatio(), progress=f"{label}, gain {gain_label}")
+runs = train_all(trainings, data, sweep_steps)  # as engine.train.train does, on the fast path, one net per core
+losses, sweep = {}, {name: {"val": [], "grad_data": []} for name in NETS}
+for name, label in NETS.items():
+    for gain_label in GAINS:
+        net, first_step = trainings[name, gain_label].net, trainings[name, gain_label].observe
+        losses[name, gain_label] = runs[name, gain_label].losses
         sweep[name]["val"].append(split_loss(net, data, "val"))  # lists in the order of GAINS: gain 0.5 is item 0
         sweep[name]["grad_data"].append(first_step.ratio)
         print(f"{label}, gain {gain_label}: val loss {sweep[name]['val'][-1]:.4f}, "

@@ -2,6 +2,7 @@ import torch
 
 from engine import trained
 from engine.fastpath import train_configs
+from engine.model import DEFAULT_SEED
 
 
 def test_a_configuration_is_trained_once_and_loaded_after(dataset, tmp_path, monkeypatch):
@@ -10,16 +11,16 @@ def test_a_configuration_is_trained_once_and_loaded_after(dataset, tmp_path, mon
     kept = sorted(p.name for p in tmp_path.glob("*.pt"))
     assert len(kept) == 2
     calls = []
-    monkeypatch.setattr(trained, "train_configs", lambda *args, **kwargs: calls.append(args) or train_configs(*args, **kwargs))
+    monkeypatch.setattr(trained, "run_on_cores", lambda jobs: calls.append(jobs) or [job() for job in jobs])
     again = trained.trained_mlps(["batchnorm"], dataset, 120, progress=False)
-    assert not calls, "a kept net is loaded, not trained again"
+    assert calls == [[]], "a kept net is loaded, not trained again"
     net, run = again["batchnorm"]
     reference, reference_run = first["batchnorm"]
     assert torch.equal(run.losses, reference_run.losses) and run.initial_loss == reference_run.initial_loss
     for key, value in reference.state_dict().items():
         assert torch.equal(net.state_dict()[key], value), key  # BatchNorm's running estimates included
     trained.trained_mlps(["kaiming"], dataset, 60, progress=False)
-    assert len(calls) == 1, "another length is another run"
+    assert len(calls[-1]) == 1, "another length is another run"
 
 
 def test_kept_nets_are_what_training_gives(dataset, tmp_path, monkeypatch):
@@ -28,3 +29,22 @@ def test_kept_nets_are_what_training_gives(dataset, tmp_path, monkeypatch):
     fresh, fresh_run = train_configs(["tanh_fix"], dataset, 80, progress=False)["tanh_fix"]
     assert torch.equal(run.losses, fresh_run.losses)
     assert all(torch.equal(a, b) for a, b in zip(net.parameters(), fresh.parameters()))
+
+
+def test_several_seeds_train_in_workers_and_each_is_its_own_run(dataset, tmp_path, monkeypatch):
+    """Three seeds of two configurations, trained side by side in worker processes: each net is train_configs' with its seed."""
+    monkeypatch.setattr(trained, "NETS_DIR", tmp_path)
+    seeds = [DEFAULT_SEED, DEFAULT_SEED + 1, DEFAULT_SEED + 2]
+    by_seed = trained.trained_mlps_by_seed(["kaiming", "batchnorm"], dataset, 80, seeds, progress=False)
+    assert list(by_seed) == seeds and len(list(tmp_path.glob("*.pt"))) == 6
+    for seed in seeds:
+        alone = train_configs(["kaiming", "batchnorm"], dataset, 80, seed, progress=False)
+        for name, (net, run) in by_seed[seed].items():
+            assert torch.equal(run.losses, alone[name][1].losses), (name, seed)
+            for key, value in alone[name][0].state_dict().items():
+                assert torch.equal(net.state_dict()[key], value), (name, seed, key)
+    assert not torch.equal(by_seed[seeds[0]]["kaiming"][1].losses, by_seed[seeds[1]]["kaiming"][1].losses)
+    # The lecture's seed is the very run trained_mlps keeps: asking for it alone trains nothing.
+    monkeypatch.setattr(trained, "run_on_cores", lambda jobs: [] if not jobs else 1 / 0)
+    net, run = trained.trained_mlps(["kaiming"], dataset, 80, progress=False)["kaiming"]
+    assert torch.equal(run.losses, by_seed[DEFAULT_SEED]["kaiming"][1].losses)
