@@ -44,3 +44,24 @@ def compare(a: list[float], b: list[float]) -> str:
 def seed_summary(values: list[float]) -> dict:
     """What a page shows of one configuration's seeds: each result, their mean, and how far apart they landed."""
     return {"each": list(values), "mean": fmean(values), "min": min(values), "max": max(values), "spread": max(values) - min(values)}
+
+
+def change_sentence(after: list[float], before: list[float]) -> str:
+    """What a change did to a loss, over seeds: the mean difference, and whether the seeds bear it out."""
+    verdict = compare(after, before)
+    delta = fmean(after) - fmean(before)
+    if verdict == "about the same":
+        return f"{delta:+.3f}, within the seeds' spread: no difference these runs can show."
+    return f"{delta:+.3f}, {verdict} with every seed."
+
+
+def regulariser_verdict(val: list[float], base_val: list[float], gap: list[float], base_gap: list[float]) -> str:
+    """Whether a change regularised a net, against a base: a smaller train-to-val gap counts only with a better val loss."""
+    val_verdict, gap_verdict = compare(val, base_val), compare(gap, base_gap)
+    if val_verdict == "lower" and gap_verdict == "lower":
+        return "Its validation loss is lower with every seed and its gap smaller: these runs show a regularising effect."
+    if val_verdict == "higher":
+        return (f"Its validation loss is higher with every seed (and its gap {gap_verdict}): "
+                "these runs show no regularising benefit.")
+    said = "lower with every seed" if val_verdict == "lower" else "within the seeds' spread"
+    return f"Its validation loss is {said} and its gap {gap_verdict}: these runs show no regularising effect."

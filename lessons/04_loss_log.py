@@ -9,7 +9,7 @@
 import matplotlib.pyplot as plt
 import torch
 
-from engine.claims import compare, seed_summary
+from engine.claims import change_sentence, regulariser_verdict, seed_summary
 from engine.data import load_dataset
 from engine.diagnostics import smoothed_log10
 from engine.model import CONFIGS, DEFAULT_SEED, sample_names
@@ -59,31 +59,14 @@ table = "\n".join(rows)
 print(table)
 
 
-def change_sentence(after: str, before: str) -> str:
-    """What the step from `before` to `after` did to the validation loss, judged against the seeds' spread."""
-    verdict = compare(seeds[after]["val"], seeds[before]["val"])
-    delta = summary[after]["val"]["mean"] - summary[before]["val"]["mean"]
-    if verdict == "about the same":
-        return f"{delta:+.3f}, within the seeds' spread: no difference these runs can show."
-    return f"{delta:+.3f}, {verdict} with every seed."
-
-
 # What each fix bought: the change in mean validation loss against the row before it (negative is better).
 names = list(CONFIGS)
-change = {after: change_sentence(after, before) for before, after in zip(names, names[1:])}
+change = {after: change_sentence(seeds[after]["val"], seeds[before]["val"]) for before, after in zip(names, names[1:])}
 best = min(names, key=lambda name: summary[name]["val"]["mean"])
 
 # Does BatchNorm regularise this net? Only if a smaller train-to-val gap comes with a better validation loss.
-val_verdict = compare(seeds["batchnorm"]["val"], seeds["kaiming"]["val"])
-gap_verdict = compare(summary["batchnorm"]["gap"]["each"], summary["kaiming"]["gap"]["each"])
-if val_verdict == "lower" and gap_verdict == "lower":
-    regulariser = "Here BatchNorm's validation loss is lower with every seed and its gap smaller: these runs show a regularising effect."
-elif val_verdict == "higher":
-    regulariser = (f"Here BatchNorm's validation loss is higher with every seed, and its gap is {gap_verdict}: "
-                   "these runs show no regularising benefit.")
-else:
-    regulariser = (f"Here the validation losses are {val_verdict if val_verdict != 'about the same' else 'within the seeds spread of each other'}"
-                   f" and the gap is {gap_verdict}: these runs show no regularising benefit.")
+regulariser = regulariser_verdict(seeds["batchnorm"]["val"], seeds["kaiming"]["val"],
+                                  summary["batchnorm"]["gap"]["each"], summary["kaiming"]["gap"]["each"])
 regulariser_rows = ["| | train loss | val loss | gap |", "| --- | ---: | ---: | ---: |"]
 for name in ("kaiming", "batchnorm"):
     regulariser_rows.append(f"| `{name}` | " + " | ".join(

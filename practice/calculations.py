@@ -8,13 +8,14 @@ The keyword arguments that switch a step off or swap it replay the known mistake
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import torch
 
-from engine.data import BLOCK_SIZE, VOCAB_SIZE
+from engine.data import BLOCK_SIZE, VOCAB_SIZE, load_dataset
 from engine.diagnostics import tanh_layer_stats
 from engine.layers import BatchNorm1d, LayerNorm
-from engine.model import build_deep_net
+from engine.model import N_EMBD, N_HIDDEN, TANH_GAIN, build_deep_net
 
 from practice.exercise import Table
 
@@ -146,12 +147,276 @@ def changes_that_decouple() -> set[str]:
 ZERO_INIT_PARAMETERS = {"W1": "hidden weights", "b1": "hidden biases", "W2": "output weights", "b2": "output biases"}
 
 
+def all_zero_mlp(fan_in: int, hidden: int, vocab_size: int) -> dict[str, torch.Tensor]:
+    shapes = {"W1": (fan_in, hidden), "b1": (hidden,), "W2": (hidden, vocab_size), "b2": (vocab_size,)}
+    return {name: torch.zeros(shape, requires_grad=True) for name, shape in shapes.items()}
+
+
+def mlp_logits(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    return torch.tanh(x @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
+
+
 def parameters_with_gradient(fan_in: int, hidden: int, vocab_size: int, batch: int) -> set[str]:
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(batch, fan_in, generator=generator)
     y = torch.randint(0, vocab_size, (batch,), generator=generator)
-    shapes = {"W1": (fan_in, hidden), "b1": (hidden,), "W2": (hidden, vocab_size), "b2": (vocab_size,)}
-    p = {name: torch.zeros(shape, requires_grad=True) for name, shape in shapes.items()}
-    logits = torch.tanh(x @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
-    torch.nn.functional.cross_entropy(logits, y).backward()
+    p = all_zero_mlp(fan_in, hidden, vocab_size)
+    torch.nn.functional.cross_entropy(mlp_logits(p, x), y).backward()
     return {name for name, tensor in p.items() if tensor.grad.abs().max() > 0}
+
+
+# The all-zero MLP trained to the end: only b2 ever learns, so the net makes one prediction
+# for every context. Where its loss settles is measured on the real training set.
+ZERO_INIT_STEPS = 100
+ZERO_INIT_LEARNING_RATE = 5.0
+ZERO_INIT_EXAMPLES = 500  # a random sample of the training set, one batch for every step
+
+
+def next_character_entropy() -> float:
+    """−Σ p ln p over how often each character comes next in the training set: the best loss without context."""
+    return entropy(load_dataset().Ytr)
+
+
+def previous_character_entropy() -> float:
+    """The loss of the best prediction from the previous character alone (a bigram model), on the training set."""
+    data = load_dataset()
+    pairs = torch.zeros(VOCAB_SIZE, VOCAB_SIZE, dtype=torch.float64)
+    pairs.index_put_((data.Xtr[:, -1], data.Ytr), torch.ones(len(data.Ytr), dtype=torch.float64), accumulate=True)
+    joint = pairs / pairs.sum()
+    conditional = joint / joint.sum(1, keepdim=True).clamp_min(1e-300)
+    seen = joint > 0
+    return -(joint[seen] * conditional[seen].log()).sum().item()
+
+
+@lru_cache(maxsize=1)
+def all_zero_settled_loss() -> tuple[float, float]:
+    """Train the lecture's MLP from all-zero W1, b1, W2, b2 (random embeddings) by gradient descent on a random
+    sample of the training set; return its loss at the end and the entropy of the sample's next characters."""
+    data = load_dataset()
+    generator = torch.Generator().manual_seed(0)
+    ix = torch.randint(0, len(data.Ytr), (ZERO_INIT_EXAMPLES,), generator=generator)
+    X, Y = data.Xtr[ix], data.Ytr[ix]
+    embedded = torch.randn(VOCAB_SIZE, N_EMBD, generator=generator)[X].view(len(X), -1)
+    p = all_zero_mlp(N_EMBD * BLOCK_SIZE, N_HIDDEN, VOCAB_SIZE)
+    for _ in range(ZERO_INIT_STEPS):
+        loss = torch.nn.functional.cross_entropy(mlp_logits(p, embedded), Y)
+        grads = torch.autograd.grad(loss, list(p.values()))
+        with torch.no_grad():
+            for tensor, grad in zip(p.values(), grads):
+                tensor -= ZERO_INIT_LEARNING_RATE * grad
+    return loss.item(), entropy(Y)
+
+
+def entropy(targets: torch.Tensor) -> float:
+    counts = torch.bincount(targets, minlength=VOCAB_SIZE).double()
+    p = counts[counts > 0] / counts.sum()
+    return -(p * p.log()).sum().item()
+
+
+def zero_init_options() -> dict[str, tuple[str, float | None]]:
+    """Where the all-zero net's loss might settle: label → (the claim, the loss it names)."""
+    uniform, unigram, bigram = math.log(VOCAB_SIZE), next_character_entropy(), previous_character_entropy()
+    return {
+        "a": (f"At \\( \\ln {VOCAB_SIZE} = {uniform:.2f} \\): with every weight and bias at zero, nothing can learn.",
+              uniform),
+        "b": (f"At {unigram:.2f}: the net learns how often each character comes next in the training set, and "
+              "predicts those frequencies whatever the context.", unigram),
+        "c": (f"At {bigram:.2f}: the net learns to predict the next character from the previous one, since the "
+              "context still reaches it through the embeddings.", bigram),
+        "d": ("Near the loss of a normally initialised net, only later: the noise of the minibatches soon "
+              "makes the units differ.", None),
+    }
+
+
+def where_the_all_zero_net_settles() -> str:
+    """The option whose loss is nearest the measured one (the sample's own entropy stands in for the training set's)."""
+    settled, sample_entropy = all_zero_settled_loss()
+    settled += next_character_entropy() - sample_entropy
+    named = {label: loss for label, (_, loss) in zero_init_options().items() if loss is not None}
+    return min(named, key=lambda label: abs(named[label] - settled))
+
+
+# Compounding through depth: a stack of linear layers, each drawn with std gain/sqrt(fan_in).
+def stacked_std(gain: float, layers: int) -> float:
+    """The output's std for a unit-std input: each layer multiplies it by the gain."""
+    return gain**layers
+
+
+def measured_stacked_std(gain: float, layers: int, width: int = 100, batch: int = 1000) -> float:
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(batch, width, generator=generator, dtype=torch.float64)
+    for _ in range(layers):
+        x = x @ (torch.randn(width, width, generator=generator, dtype=torch.float64) * gain / math.sqrt(width))
+    return x.std().item()
+
+
+# Reading an update:data ratio: log10 of std(lr · grad) / std(weights); about −3 is healthy.
+UPDATE_RATIO_OPTIONS = {
+    "a": "About −2 or higher: each step changes the weights by a hundredth or more. Lower the learning rate.",
+    "b": "About −3: a thousandth per step, the rule of thumb. Leave the learning rate as it is.",
+    "c": "About −4 or lower: the weights barely move. Raise the learning rate.",
+}
+
+
+def update_ratio_verdict(log10_ratio: float) -> str:
+    if log10_ratio > -2.5:
+        return "a"
+    if log10_ratio < -3.5:
+        return "c"
+    return "b"
+
+
+def log10_update_ratio(learning_rate: float, grad_std: float, weight_std: float) -> float:
+    return math.log10(learning_rate * grad_std / weight_std)
+
+
+# Reading the histograms of three stacks: one layer's std and saturated share each.
+SHAPES = ("healthy", "collapsing", "saturated")
+SHAPE_GAINS = {"P": 5 / 3, "Q": 3.0, "R": 0.5}  # the gain each stack was drawn with; the learner sees only P, Q, R
+SHAPE_LAYER = 3
+SHAPE_OPTIONS = {
+    "a": ("saturated", "collapsing", "healthy"),
+    "b": ("healthy", "collapsing", "saturated"),
+    "c": ("healthy", "saturated", "collapsing"),
+    "d": ("collapsing", "healthy", "saturated"),
+}
+COLLAPSED_STD = 0.2  # a tanh layer's std this small: a spike at 0, a signal fading layer after layer
+
+
+def layer_summaries(gains: dict[str, float] = SHAPE_GAINS, layer: int = SHAPE_LAYER) -> Table:
+    """The std and % saturated of one tanh layer of the lesson's deeper net, one row per gain."""
+    rows = []
+    for name, gain in gains.items():
+        generator = torch.Generator().manual_seed(0)
+        net = build_deep_net(generator, gain=gain)
+        with torch.no_grad():
+            net(torch.randint(0, VOCAB_SIZE, (MYSTERY_BATCH, BLOCK_SIZE), generator=generator))
+        stats = tanh_layer_stats(net)[layer - 1]
+        rows.append((f"stack {name}", (round(stats["std"], 2), round(100 * stats["saturated"]))))
+    return Table(("network", f"std of layer {layer}", "% saturated"), tuple(rows))
+
+
+def shape_of(std: float, saturated_percent: float) -> str:
+    if saturated_percent > TOO_SATURATED_PERCENT:
+        return "saturated"
+    if std < COLLAPSED_STD:
+        return "collapsing"
+    return "healthy"
+
+
+def shapes_option(summary: Table) -> str:
+    shapes = tuple(shape_of(*values) for values in summary.values)
+    return next(label for label, option in SHAPE_OPTIONS.items() if option == shapes)
+
+
+# BatchNorm's two identities, checked on a real layer: a bias before it changes nothing, and
+# scaling the weights before it leaves the output alone and divides their gradient.
+def after_rescaling(output: float, weight_grad: float, scale: float, shift: float) -> list[float]:
+    """[the same output, W's gradient divided by the scale, the bias's gradient: 0]."""
+    return [output, weight_grad / scale, 0.0]
+
+
+def batchnorm_identities(scale: float, shift: float) -> dict[str, float]:
+    """Measure, on a random layer: the largest change of the output and the ratio of W's gradients."""
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(32, 10, generator=generator, dtype=torch.float64)
+    W0 = torch.randn(10, 5, generator=generator, dtype=torch.float64)
+    b0 = torch.randn(5, generator=generator, dtype=torch.float64)
+    target = torch.randn(32, 5, generator=generator, dtype=torch.float64)
+    runs = []
+    for W_scale, b_shift in ((1.0, 0.0), (scale, shift)):
+        W = (W0 * W_scale).requires_grad_()
+        b = (b0 + b_shift).requires_grad_()
+        y = torch.nn.functional.batch_norm(x @ W + b, None, None, training=True, eps=1e-12)
+        ((y - target) ** 2).sum().backward()
+        runs.append((y.detach(), W.grad, b.grad))
+    (y1, gW1, _), (y2, gW2, gb2) = runs
+    return dict(output_change=(y2 - y1).abs().max().item(), grad_ratio=(gW1 / gW2).mean().item(),
+                bias_grad=gb2.abs().max().item())
+
+
+# Spot the bug: each snippet is run, and judged against what it is meant to do.
+def _fan_out_init(ns):
+    return abs(ns["W1"].std().item() - TANH_GAIN / math.sqrt(30)) > 0.02
+
+
+def _unbiased_variance(ns):
+    reference = torch.nn.functional.batch_norm(ns["x"], None, None, training=True, eps=1e-5)
+    return not torch.allclose(ns["xhat"], reference, atol=1e-6)
+
+
+def _dead_bias(ns):
+    return ns["b1"].grad.abs().max().item() < 1e-4  # zero up to float32 rounding
+
+
+def _forgot_eval(ns):
+    one_at_a_time = torch.cat([ns["model"](ns["Xval"][i:i + 2])[:1] for i in range(0, 8, 2)])
+    return not torch.allclose(ns["logits"][0:8:2], one_at_a_time, atol=1e-6)
+
+
+def _output_scale(ns):
+    loss = torch.nn.functional.cross_entropy(ns["h"] @ ns["W2"] + ns["b2"], ns["Y"]).item()
+    return abs(loss - math.log(VOCAB_SIZE)) > 0.05
+
+
+def _relu_init(ns):
+    return abs(ns["W"].std().item() - math.sqrt(2) / 10) > 0.01
+
+
+_BUG_SETUP = """
+torch.manual_seed(0)
+x = torch.randn(32, 200)
+embcat = torch.randn(32, 30)
+W1 = torch.randn(30, 200) * (5/3) / 30**0.5
+b1 = torch.zeros(200, requires_grad=True)
+h = torch.tanh(torch.randn(32, 200))
+Y = torch.randint(0, 27, (32,))
+Xval = torch.randn(64, 30)
+model = torch.nn.Sequential(torch.nn.Linear(30, 200, bias=False), torch.nn.BatchNorm1d(200), torch.nn.Tanh(),
+                            torch.nn.Linear(200, 27))
+"""
+_BUG_AFTER = {
+    "c": "hpreact.retain_grad()\n"
+         "torch.nn.functional.batch_norm(hpreact, None, None, training=True).tanh().sum().backward()",
+}
+BUG_SNIPPETS = {
+    "a": ("A tanh layer with 30 inputs and 200 units:", "W1 = torch.randn(30, 200) * (5/3) / 200**0.5",
+          _fan_out_init),
+    "b": ("BatchNorm's normalisation of a batch `x` in training mode, written to match torch.nn.BatchNorm1d:",
+          "xhat = (x - x.mean(0)) / torch.sqrt(x.var(0) + 1e-5)", _unbiased_variance),
+    "c": ("The hidden layer's pre-activation, fed to a BatchNorm:", "hpreact = embcat @ W1 + b1", _dead_bias),
+    "d": ("The validation logits of a model with BatchNorm, right after the training loop:",
+          "with torch.no_grad(): logits = model(Xval)", _forgot_eval),
+    "e": ("The output layer of a fresh network with 200 hidden units and 27 symbols:",
+          "W2 = torch.randn(200, 27) * 0.01; b2 = torch.zeros(27)", _output_scale),
+    "f": ("A ReLU layer with 100 inputs and 50 units:", "W = torch.randn(100, 50) * 2**0.5 / 100**0.5",
+          _relu_init),
+}
+
+
+def snippets_that_need_a_fix() -> set[str]:
+    """Run each snippet after a common setup; keep those that do something other than intended."""
+    buggy = set()
+    for label, (_, code, is_buggy) in BUG_SNIPPETS.items():
+        namespace = {"torch": torch}
+        exec(_BUG_SETUP, namespace)
+        exec(code + "\n" + _BUG_AFTER.get(label, ""), namespace)
+        if is_buggy(namespace):
+            buggy.add(label)
+    return buggy
+
+
+def eval_batchnorm(x, running_mean, running_var, gamma, beta, eps) -> float:
+    """BatchNorm's eval-mode output for one value: the running estimates in place of the batch's."""
+    return gamma * (x - running_mean) / math.sqrt(running_var + eps) + beta
+
+
+def train_and_eval(batch, running_mean, running_var, gamma, beta, eps, *, eval_var=None, eval_eps=None) -> list[float]:
+    """The last example's BatchNorm output in training mode (inside its batch) and in eval mode.
+
+    eval_var and eval_eps replay the known mistakes of the eval-mode step.
+    """
+    eval_var = running_var if eval_var is None else eval_var
+    eval_eps = eps if eval_eps is None else eval_eps
+    evaluated = eval_batchnorm(batch[-1], running_mean, eval_var, gamma, beta, eval_eps)
+    return [batchnorm(batch, gamma, beta, eps)[-1], evaluated]
