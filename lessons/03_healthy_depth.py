@@ -48,6 +48,9 @@ toy = {
 print(f"forward std {toy['forward']['raw']:.2f} → {toy['forward']['scaled']:.3f} scaled; "
       f"backward std {toy['backward']['raw']:.2f} → {toy['backward']['scaled']:.3f} scaled")
 record.value("toy", toy)
+# Our hidden layer is not square: 30 inputs, 200 units. Scaled for the forward pass, each
+# gradient on its way back through it is scaled by about sqrt(fan_out / fan_in).
+record.value("fans", {"fan_in": 30, "fan_out": 200, "backward_factor": math.sqrt(200 / 30)})
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
