@@ -12,6 +12,7 @@
 import matplotlib.pyplot as plt
 import torch
 
+from engine.claims import claim
 from engine.data import load_dataset
 from engine.diagnostics import (
     SATURATED,
@@ -101,7 +102,7 @@ class Watcher:
 # gamma) are scaled by 0.1.
 
 # %%
-nets, watchers, trainings, results = {}, {}, {}, []
+nets, watchers, trainings, results, val_losses = {}, {}, {}, [], {}
 for name, label in NETS.items():
     generator = torch.Generator().manual_seed(DEFAULT_SEED)
     nets[name] = build_deep_net(generator, batchnorm=name == "batchnorm")
@@ -113,6 +114,7 @@ for name, label in NETS.items():
     params = sum(p.numel() for p in nets[name].parameters())
     train_loss, val_loss = split_loss(nets[name], data, "train"), split_loss(nets[name], data, "val")
     results.append(f"| {label} | {params:,} | {run.initial_loss:.3f} | {train_loss:.4f} | {val_loss:.4f} |")
+    val_losses[name] = val_loss
     print(f"{label}: {params:,} parameters, first loss {run.initial_loss:.3f}, "
           f"train {train_loss:.4f}, val {val_loss:.4f} ({run.seconds:.0f} s)")
 
@@ -271,6 +273,14 @@ for ax in axes[1]:
     ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
 fig.tight_layout()
 fig.colorbar(shown, ax=axes, shrink=0.8, pad=0.01, label="log10(1 + count per batch)")
+# The page reads these numbers as claims; the runs must keep bearing them out.
+plain_saturated = found["plain"]["act_saturated"]
+claim(plain_saturated[0] == max(plain_saturated), "without BatchNorm, layer 1 is the most saturated at the snapshot")
+claim(max(spreads.values()) < 3, "both nets' layers receive gradients of about the same size")
+claim(found["plain"]["update_ratio"]["output_start"] > -1.5, "the output layer's first updates are far above the rule of thumb")
+claim(found["plain"]["saturated_end"][2] > found["plain"]["saturated_start"][2] and
+      runs["plain"].losses[-steps // 10:].mean() < runs["plain"].losses[: steps // 10].mean(),
+      "layer 3's saturation grows while the loss keeps falling: training chose it")
 record.value("nets", found)
 record.figure(fig, "over_time", tight=False, alt="""Ten heat maps, one per tanh layer, without BatchNorm (top) and with it
     (bottom): x is the training step, y the magnitude of the layer's outputs from 0 to 1, colour the log count, with a
@@ -287,4 +297,5 @@ table = "\n".join(
     + results
 )
 print(table)
-record.value("run", {"steps": steps, "snapshot_step": snapshot, "results_table": table})
+record.value("run", {"steps": steps, "snapshot_step": snapshot, "results_table": table,
+                     "val_difference": abs(val_losses["plain"] - val_losses["batchnorm"])})
