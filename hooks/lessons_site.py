@@ -40,7 +40,7 @@ def on_config(config):
     _records.update({slug: result.record for slug, result in results.items()})
     docs = Path(config["docs_dir"])
     # Reading times count what a page displays: its Markdown with the runs' numbers and tables filled in.
-    counted = {"read_minutes": 12, "page_minutes": 5}  # stand-ins, two words either way
+    counted = {"read_minutes": 12, "page_reading": "about 5 minutes"}  # stand-ins of the same length in words
     try:
         shown = {page: expand((docs / page).read_text(), _records, page, counted, practice_page.practice_line)
                  for page in narrative_pages(config["nav"], docs)}
@@ -78,7 +78,8 @@ def on_page_markdown(markdown, page, config, files):
     if not page.file.src_uri.endswith(".md"):  # a notebook page shows the scripts' own source, braces and all
         return markdown
     try:
-        extra = _extra | {"page_minutes": _page_minutes.get(page.file.src_uri)}
+        minutes = _page_minutes.get(page.file.src_uri, 0)
+        extra = _extra | {"page_reading": f"about {minutes} minute{'' if minutes == 1 else 's'}"}
         return expand(markdown, _records, page.file.src_uri, extra, practice_page.practice_line)
     except PageError as err:
         raise PluginError(str(err)) from None

@@ -8,7 +8,7 @@ A page quotes a run through placeholders, which this module expands:
     {{ 03_healthy_depth.explorer:json }}         recorded data as JSON, for a widget
     {{ figure 01_confident_start.hockey_stick }} the figure, with the alt text its script wrote
     {{ practice section-id }}                    the "Practice:" line of the section: its exercises
-    {{ read_minutes }}                           reading time of the narrative pages
+    {{ read_minutes }}                           reading time of the core pages (site_build.nav.core_pages)
 
 An unknown name is an error that names the page and the placeholder, so a page can
 never show a number that no run produced. Nothing here knows about MkDocs.

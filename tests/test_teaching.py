@@ -62,4 +62,4 @@ def test_going_further_pages_say_so_in_the_nav_and_on_the_page(built_site):
     assert GOING_FURTHER in index  # the nav section, on every page's navigation
     for page in pages:
         html = (built_site / page.removesuffix(".md") / "index.html").read_text()
-        assert re.search(r"<em>Going further · about \d+ minutes?\.</em>", html), page
+        assert re.search(r"<em>Going further · about (1 minute|\d+ minutes)\.</em>", html), page
