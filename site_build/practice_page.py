@@ -3,16 +3,23 @@
 Each exercise gets a stable anchor, #ex-<id>, and a link to the lesson section that teaches
 it, titled with that section's own heading when the page exists. The lesson pages write
 `{{ practice }}` under a section; `practice_line` turns it into links to that section's exercises.
+
+The page also checks answers in the browser. `checker_data` exports what practice/check.py
+decides with (each reference answer, its tolerance, the known mistakes' values and
+diagnoses), computed here from the definitions; docs/javascripts/practice.js mirrors
+check.py over that data, so the page and `pytest practice` give the same verdicts. Without
+JavaScript the forms stay hidden and the page tells the learner to use pytest.
 """
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
 from engine.settings import REPO_ROOT
 from practice.check import COMMAND, DEFAULT_SHEET, check_entry
-from practice.exercise import Exercise
+from practice.exercise import CHOICE, CHOICES, NUMBER, NUMBERS, Exercise
 from practice.exercises import BY_ID, EXERCISES
 from site_build.anchors import page_anchors
 
@@ -26,7 +33,44 @@ def pages(docs_dir: Path = REPO_ROOT / "docs") -> dict[str, str]:
 def practice_page(docs_dir: Path) -> str:
     parts = [_introduction(), _by_objective()]
     parts += [_exercise(number, exercise, docs_dir) for number, exercise in enumerate(EXERCISES, start=1)]
+    parts.append(f'<script type="application/json" id="practice-data">{_embedded_json(checker_data())}</script>')
     return "\n\n".join(parts) + "\n"
+
+
+def checker_data() -> list[dict]:
+    """What the page's checker needs to give `pytest practice`'s verdicts, one entry per exercise."""
+    return [_exercise_data(exercise) for exercise in EXERCISES]
+
+
+def _exercise_data(exercise: Exercise) -> dict:
+    data = {"id": exercise.id, "title": exercise.title, "kind": exercise.kind}
+    if exercise.kind in (NUMBER, NUMBERS):
+        tolerance = exercise.precision.tolerance
+        tolerances = (lambda v: [tolerance(x) for x in v]) if exercise.kind == NUMBERS else tolerance
+        data["answer"] = _json_value(exercise.answer)
+        data["tolerance"] = tolerances(exercise.answer)
+        data["mistakes"] = [{"value": _json_value(wrong), "tolerance": tolerances(wrong), "diagnosis": diagnosis}
+                            for wrong, diagnosis in exercise.known_mistakes()]
+    else:
+        data["labels"] = list(exercise.options)  # as the page writes them, in its order
+        data["answer"] = _json_value(exercise.answer)
+        data["mistakes"] = [{"value": _json_value(wrong), "diagnosis": diagnosis} for wrong, diagnosis in exercise.known_mistakes()]
+    return data
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _embedded_json(data: object) -> str:
+    """JSON to sit in the Markdown page: nothing that closes the script tag, and no backslash or
+    dollar sign that arithmatex could read as math (a literal backslash becomes \\u005c)."""
+    text = json.dumps(data, separators=(",", ":"))
+    return text.replace("\\\\", "\\u005c").replace("<", "\\u003c").replace("$", "\\u0024")
 
 
 def _introduction() -> str:
@@ -35,6 +79,18 @@ def _introduction() -> str:
 {len(EXERCISES)} calculations to do by hand, or with a calculator: about 20 minutes. Each one drills
 one of the lesson's [learning objectives](index.md#objectives) and links to the section that
 teaches it. Every exercise has a hint and a worked solution, folded away until you open them.
+
+<div class="practice-online" hidden markdown>
+
+**Check your answers on this page:** type an answer in the box under an exercise and press
+<kbd>Enter</kbd> or **Check**. You get the same feedback as `{COMMAND}` below, never the answer.
+Your progress is kept in this browser, on this device.
+
+<p class="practice-progress"><span class="practice-count" role="status"></span>
+<progress max="{len(EXERCISES)}" value="0" aria-hidden="true"></progress>
+<button type="button" class="md-button practice-reset">Start over</button></p>
+
+</div>
 
 ## How to check your answers {{#how-to-check}}
 
@@ -83,9 +139,12 @@ def _exercise(number: int, exercise: Exercise, docs_dir: Path) -> str:
         exercise.render(exercise.statement),
     ]
     if any(exercise.options.values()):
-        parts.append("\n".join(f"- **({label})** {text}" for label, text in exercise.options.items()))
+        options = "\n".join(f"- **({label})** {text}" for label, text in exercise.options.items())
+        parts.append(f'<div class="practice-options" markdown>\n\n{options}\n\n</div>')
     parts += [
         f"**Your answer:** {exercise.describe_answer()}, as `{exercise.id} = …` in `{SHEET}`.",
+        # Filled and shown by docs/javascripts/practice.js from the page's checker data.
+        f'<form class="practice-form" data-exercise="{exercise.id}" hidden></form>',
         _folded('tip "Hint"', exercise.render(exercise.hint)),
         _folded('success "Worked solution"', exercise.render(exercise.solution)),
     ]

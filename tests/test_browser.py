@@ -177,3 +177,106 @@ def test_no_serious_accessibility_violations(page, server, src, path):
         if v["impact"] in ("serious", "critical")
     ]
     assert not serious, f"{src}: {serious}"
+
+
+# ---------------------------------------------------------------------------------------
+# Practice on the page: keyboard only, feedback without the answer, progress kept
+
+
+def first_of_kind(kind):
+    from practice.exercises import EXERCISES
+
+    return next(exercise for exercise in EXERCISES if exercise.kind == kind)
+
+
+def tab_to(page, selector, presses=60):
+    """Press Tab until the focused element matches `selector`, as a keyboard user would."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def answer_renderings(exercise):
+    values = exercise.answer if isinstance(exercise.answer, tuple) else [exercise.answer]
+    shown = {exercise.precision.format(x) for x in values} | {f"{x:.4g}" for x in values}
+    return {text for text in shown if len(text) >= 4}  # "1.0" or "0.4" also occur in ordinary text
+
+
+def type_numbers(page, exercise, values):
+    """Tab into the exercise's first box, then type each value, Tab between boxes."""
+    tab_to(page, f"form[data-exercise='{exercise.id}'] input")
+    for i, value in enumerate(values):
+        if i:
+            page.keyboard.press("Tab")
+        page.keyboard.press("Control+A")
+        page.keyboard.type(value)
+    page.keyboard.press("Enter")
+
+
+@pytest.mark.parametrize("kind", ["number", "numbers"])
+def test_practice_numbers_checked_on_the_page_with_the_keyboard(page, server, kind):
+    exercise = first_of_kind(kind)
+    feedback = page.locator(f"form[data-exercise='{exercise.id}'] .practice-feedback")
+    page.goto(f"{server}/practice/#ex-{exercise.id}", wait_until="networkidle")
+    answer = exercise.answer if kind == "numbers" else (exercise.answer,)
+    wrong = [exercise.precision.format(x * 1.5 + 1) for x in answer]
+    type_numbers(page, exercise, wrong)
+    assert "Not yet." in feedback.inner_text() and ("too high" in feedback.inner_text())
+    visible = page.inner_text("article")
+    for text in answer_renderings(exercise):
+        assert text not in visible, f"the expected value {text} is on the page"
+    page.goto(f"{server}/practice/#ex-{exercise.id}", wait_until="networkidle")
+    type_numbers(page, exercise, [exercise.precision.format(x) for x in answer])
+    assert feedback.inner_text().startswith("Right.")
+
+
+def test_practice_choice_known_mistake_named_and_progress_kept_across_reloads(page, server):
+    exercise = first_of_kind("choice")
+    wrong, diagnosis = exercise.known_mistakes()[0]
+    labels = [label.lower() for label in exercise.options]
+    form = page.locator(f"form[data-exercise='{exercise.id}']")
+    page.goto(f"{server}/practice/#ex-{exercise.id}", wait_until="networkidle")
+    start = page.inner_text(".practice-count")
+    assert re.fullmatch(r"0/\d+ done", start)
+
+    def choose(label):
+        tab_to(page, f"form[data-exercise='{exercise.id}'] input[type=radio]")
+        for _ in labels:  # arrows move the choice within the group
+            if page.evaluate("() => document.activeElement.value.toLowerCase()") == label:
+                break
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Space")
+        page.keyboard.press("Enter")
+
+    choose(wrong)
+    text = form.locator(".practice-feedback").inner_text()
+    assert "Not yet." in text and diagnosis in text and "hint" in text.lower()
+    assert f"({exercise.answer})" not in text.lower()
+    page.goto(f"{server}/practice/#ex-{exercise.id}", wait_until="networkidle")
+    choose(exercise.answer)
+    assert form.locator(".practice-feedback").inner_text().startswith("Right.")
+    assert page.inner_text(".practice-count").startswith("1/")
+    page.reload(wait_until="networkidle")
+    assert page.inner_text(".practice-count").startswith("1/")
+    assert form.locator(".practice-feedback").inner_text().startswith("Right.")
+    # Another page marks the exercise as done in its "Practice:" line.
+    page.goto(f"{server}/{exercise.section.split('#')[0].removesuffix('.md')}/", wait_until="networkidle")
+    assert page.locator(f"a[href$='practice/#ex-{exercise.id}'] .practice-done-mark").count() >= 1
+    # Start over, by keyboard too.
+    page.goto(f"{server}/practice/", wait_until="networkidle")
+    page.locator(".practice-reset").focus()
+    page.keyboard.press("Enter")
+    assert page.inner_text(".practice-count") == start
+
+
+def test_practice_page_without_javascript_tells_how_to_check_with_pytest(browser, server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server + "/practice/")
+    text = page.inner_text("article")
+    assert "pytest practice" in text
+    assert not page.locator("form.practice-form").first.is_visible()
+    assert not page.locator(".practice-online").is_visible()
+    context.close()
