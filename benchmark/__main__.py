@@ -6,15 +6,18 @@
 
 Measured side by side in one run, on this machine:
 
-1. µs per training step of `kaiming` and `batchnorm`: the fast path (engine.fastpath) against
-   the lecture's loop (engine.train.train: autograd, a Python loop over the parameters for the
-   update), the loop timed at torch's default thread count and at one thread.
+1. µs per training step of `kaiming` and `batchnorm` (the lecture's MLP) and of the depth pages'
+   five-layer nets without and with BatchNorm: the fast path (engine.fastpath, engine.fastpath_deep)
+   against the lecture's loop (engine.train.train: autograd, a Python loop over the parameters
+   for the update), the loop timed at torch's default thread count and at one thread.
 2. The whole loss log (all five configurations, 200,000 steps each): the lecture's loop at its
-   faster thread setting, one configuration after another, against the fast path, both one after
-   another and side by side (`train_configs`); and whether their final train and val losses
-   agree within 0.01 (same weights, same minibatches: only rounding differs).
+   faster thread setting, one configuration after another, against the fast path, one after
+   another, side by side (`train_configs`), and with the loss log's three seeds as the lesson
+   trains them (`trained_mlps_by_seed`: one worker process per core); and whether their final
+   train and val losses agree within 0.01 (same weights, same minibatches: only rounding differs).
 3. A cold `mkdocs build` (empty caches), a warm rebuild (nothing changed), and the time from
    saving a Markdown page to the rebuilt page under `mkdocs serve`.
+4. Each of issue 15's targets against what this run measured.
 
 Every measurement runs in a fresh process, so each has its own peak memory (the largest
 process's resident set, lesson kernels included) and its own thread setting. Timings on a
@@ -42,9 +45,12 @@ from pathlib import Path
 
 import torch
 
+from engine import cores, trained
 from engine.data import load_dataset
 from engine.fastpath import train_config, train_configs
-from engine.model import CONFIGS, DEFAULT_SEED, build_mlp
+from engine.fastpath_deep import train_fast
+from engine.model import CONFIGS, DEFAULT_SEED, build_deep_net, build_mlp
+from engine.trained import trained_mlps_by_seed
 from engine.settings import REPO_ROOT, SettingError, exit_on_setting_error, lesson_threads, use_lesson_threads
 from engine.train import FULL_STEPS, split_loss, train
 
@@ -57,12 +63,14 @@ EDITED_PAGE = "index.md"  # the page the serve measurement edits (and restores):
 
 
 def run_worker(default_threads: int, spec: dict) -> dict:
-    """Train what `spec` asks for in this process; one result per configuration, plus the total time.
+    """Train what `spec` asks for in this process; one result per net, plus the total time.
 
     kind "loop": the lecture's loop (engine.train.train) on spec["threads"] threads ("default":
-    torch's own choice). kind "engine": the fast path's `train_config` for each configuration in
-    turn; kind "side_by_side": `train_configs` for all at once (what the lesson scripts do).
-    Both engine kinds run on the lessons' thread setting.
+    torch's own choice). kind "engine": the fast path for each net in turn (`train_config` for a
+    configuration, `train_fast` for a deep net); kind "side_by_side": `train_configs` for all at
+    once; kind "seeds": what the loss log runs, `trained_mlps_by_seed` with SEEDS on an empty
+    cache (one worker process per core), its results keyed "<config>" for the lecture's seed and
+    "<config>@<seed>" for the others. The engine kinds run on the lessons' thread setting.
     """
     if spec["kind"] == "loop":
         torch.set_num_threads(default_threads if spec["threads"] == "default" else int(spec["threads"]))
@@ -74,18 +82,53 @@ def run_worker(default_threads: int, spec: dict) -> dict:
         trained = {}
         for name in names:
             generator = torch.Generator().manual_seed(DEFAULT_SEED)
-            model = build_mlp(name, generator)
+            model = build_net(name, generator)
             trained[name] = model, train(model, data, steps, generator)
     elif spec["kind"] == "side_by_side":
         trained = train_configs(names, data, steps, progress=False)
+    elif spec["kind"] == "seeds":
+        with tempfile.TemporaryDirectory(prefix="benchmark-nets-") as nets_dir, _nets_kept_in(Path(nets_dir)):
+            by_seed = trained_mlps_by_seed(names, data, steps, SEEDS, progress=False)
+        trained = {(name if seed == DEFAULT_SEED else f"{name}@{seed}"): net_run for seed, nets in by_seed.items() for name, net_run in nets.items()}
     else:
-        trained = {name: train_config(name, data, steps, progress=False) for name in names}
+        trained = {}
+        for name in names:
+            if name in CONFIGS:
+                trained[name] = train_config(name, data, steps, progress=False)
+            else:
+                generator = torch.Generator().manual_seed(DEFAULT_SEED)
+                model = build_net(name, generator)
+                trained[name] = model, train_fast(model, data, steps, generator)
+    training_wall = time.perf_counter() - start
     results = {}
     for name, (model, run) in trained.items():
         results[name] = {"seconds": run.seconds, "train_loss": split_loss(model, data, "train"), "val_loss": split_loss(model, data, "val")}
     for result in results.values():
         result["us_per_step"] = result["seconds"] / steps * 1e6
-    return {"configs": results, "seconds": time.perf_counter() - start, "threads": torch.get_num_threads()}
+    return {"configs": results, "seconds": time.perf_counter() - start, "training_wall": training_wall, "threads": torch.get_num_threads()}
+
+
+SEEDS = [DEFAULT_SEED, DEFAULT_SEED + 1, DEFAULT_SEED + 2]  # the loss log's seeds (lessons/04_loss_log.py)
+DEEP_NETS = {"deep": False, "deep_batchnorm": True}  # the depth pages' nets, by whether they have BatchNorm
+
+
+def build_net(name: str, generator: torch.Generator):
+    """A configuration of the lecture's MLP, or one of the depth pages' deep nets."""
+    return build_mlp(name, generator) if name in CONFIGS else build_deep_net(generator, batchnorm=DEEP_NETS[name])
+
+
+class _nets_kept_in:
+    """Keep trained nets (and the core slots) in another folder for the length of a with-block."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def __enter__(self):
+        self.saved = trained.NETS_DIR, cores.SLOTS_DIR
+        trained.NETS_DIR, cores.SLOTS_DIR = self.folder / "nets", self.folder / "cores"
+
+    def __exit__(self, *exc):
+        trained.NETS_DIR, cores.SLOTS_DIR = self.saved
 
 
 # The measured process records torch's default thread count before anything sets it.
@@ -129,21 +172,24 @@ def worker(kind: str, configs: list[str], steps: int, threads: str | int = "engi
 # the measurements
 
 
+STEP_NETS = ["kaiming", "batchnorm", *DEEP_NETS]  # one configuration, the BatchNorm MLP, the depth pages' two nets
+
+
 def step_times(steps: int, repeats: int, log=print) -> dict:
     """µs per step of the fast path and the lecture's loop (default threads, one thread), interleaved; best of `repeats`."""
     variants = {"engine": ("engine", "engine"), "loop_default": ("loop", "default"), "loop_1": ("loop", 1)}
     best = {}
     for repeat in range(repeats):
-        for name in ("kaiming", "batchnorm"):
+        for name in STEP_NETS:
             for variant, (kind, threads) in variants.items():
                 result = worker(kind, [name], steps, threads)
                 us = result["configs"][name]["us_per_step"]
-                log(f"  {name:9s} {variant:17s} run {repeat + 1}/{repeats}: {us:6.1f} µs/step on {result['threads']} thread(s)")
+                log(f"  {name:14s} {variant:17s} run {repeat + 1}/{repeats}: {us:6.1f} µs/step on {result['threads']} thread(s)")
                 key = (name, variant)
                 if key not in best or us < best[key]["us_per_step"]:
                     best[key] = {"us_per_step": us, "threads": result["threads"], "peak_mib": result["peak_mib"]}
     table = {}
-    for name in ("kaiming", "batchnorm"):
+    for name in STEP_NETS:
         row = {variant: best[name, variant] for variant in variants}
         faster = min(("loop_default", "loop_1"), key=lambda v: row[v]["us_per_step"])
         row["loop_faster"] = faster
@@ -153,30 +199,45 @@ def step_times(steps: int, repeats: int, log=print) -> dict:
 
 
 def loss_logs(steps: int, loop_threads, log=print) -> dict:
-    """The whole loss log three ways, with each configuration's final losses and their agreement.
+    """The whole loss log four ways, with each configuration's final losses and their agreement.
 
-    "training" counts the training loops only; "total" adds evaluating every net on the full
-    train and val splits.
+    The lecture's loop, the fast path one configuration after another and side by side train
+    the five configurations with the lecture's seed; "seeds" trains what the loss log trains,
+    every configuration with each of SEEDS, as the lesson does. The loop would take as long for
+    each seed (same nets, same number of steps), so its time for all of SEEDS is counted as
+    len(SEEDS) times its one-seed time rather than measured (another half hour at full length).
+    "training" counts the training only; "total" adds evaluating every net on the full train
+    and val splits.
     """
     names = list(CONFIGS)
     runs = {}
-    for label, threads in [("loop", loop_threads), ("engine", "engine"), ("side_by_side", "engine")]:
-        log(f"  loss log, {label} ({len(names)} × {steps:,} steps) …")
+    for label, threads in [("loop", loop_threads), ("engine", "engine"), ("side_by_side", "engine"), ("seeds", "engine")]:
+        count = len(names) * (len(SEEDS) if label == "seeds" else 1)
+        log(f"  loss log, {label} ({count} × {steps:,} steps) …")
         run = worker(label, names, steps, threads)
-        run["training_seconds"] = sum(result["seconds"] for result in run["configs"].values())
+        # Side by side, and in workers, the nets share the time: what the caller waits is the wall time.
+        run["training_seconds"] = run["training_wall"] if label == "seeds" else sum(result["seconds"] for result in run["configs"].values())
         runs[label] = run
         log(f"    {run['training_seconds']:.1f} s training, {run['seconds']:.1f} s in all")
     agreement = {name: agreement_of(runs["loop"]["configs"][name], runs["side_by_side"]["configs"][name]) for name in names}
+    agreement_seeds = {name: agreement_of(runs["loop"]["configs"][name], runs["seeds"]["configs"][name]) for name in names}
     loop = runs["loop"]
+    speedup = {
+        label: {"training": loop["training_seconds"] / run["training_seconds"], "total": loop["seconds"] / run["seconds"]}
+        for label, run in runs.items()
+        if label != "seeds"
+    }
+    speedup["seeds"] = {
+        "training": len(SEEDS) * loop["training_seconds"] / runs["seeds"]["training_seconds"],
+        "total": len(SEEDS) * loop["seconds"] / runs["seeds"]["seconds"],
+    }
     return {
         "steps": steps,
+        "seeds": SEEDS,
         "runs": runs,
         "agreement": agreement,
-        "all_agree": all(a["agrees"] for a in agreement.values()),
-        "speedup": {
-            label: {"training": loop["training_seconds"] / run["training_seconds"], "total": loop["seconds"] / run["seconds"]}
-            for label, run in runs.items()
-        },
+        "all_agree": all(a["agrees"] for a in [*agreement.values(), *agreement_seeds.values()]),
+        "speedup": speedup,
     }
 
 
@@ -319,25 +380,33 @@ def report(results: dict) -> str:
         lines.append(f"| {name} | {' | '.join(cells)} | {row['speedup']:.2f}× |")
     log = results["loss_log"]
     runs = log["runs"]
-    lines += ["", f"the whole loss log: {len(CONFIGS)} configurations × {log['steps']:,} steps (total: with evaluation)", ""]
-    lines += ["| run | training s | µs per step of all five | total s | peak MiB | speed-up, training | speed-up, total |"]
-    lines += ["| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    seeds = len(log["seeds"])
+    lines += ["", f"the whole loss log: {len(CONFIGS)} configurations × {log['steps']:,} steps, one seed or {seeds} (total: with evaluation)", ""]
+    lines += ["| run | nets | training s | µs per net-step | total s | peak MiB | speed-up, training | speed-up, total |"]
+    lines += ["| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     labels = {
         "loop": f"lecture's loop, one after another ({runs['loop']['threads']} thread(s))",
         "engine": "fast path, one after another (`train_config`)",
         "side_by_side": "fast path, side by side (`train_configs`)",
+        "seeds": f"fast path, {seeds} seeds as the loss log trains them (`trained_mlps_by_seed`, one worker per core)",
     }
     for label, run in runs.items():
+        nets = len(run["configs"])
         speedup = log["speedup"][label]
         lines.append(
-            f"| {labels[label]} | {run['training_seconds']:.1f} | {run['training_seconds'] / log['steps'] * 1e6:.0f} | {run['seconds']:.1f} "
+            f"| {labels[label]} | {nets} | {run['training_seconds']:.1f} | {run['training_seconds'] / log['steps'] / nets * 1e6:.0f} | {run['seconds']:.1f} "
             f"| {run['peak_mib']:.0f} | {speedup['training']:.2f}× | {speedup['total']:.2f}× |"
         )
+    loop = runs["loop"]
+    lines.append(f"| lecture's loop, {seeds} seeds one after another ({seeds} × its one-seed time, not run) | {seeds * len(loop['configs'])} "
+                 f"| {seeds * loop['training_seconds']:.1f} | | {seeds * loop['seconds']:.1f} | | | |")
     lines += ["", f"agreement of final losses, engine side by side vs loop (within {AGREEMENT})", ""]
     lines += ["| config | loop train | engine train | loop val | engine val | agrees |", "| --- | ---: | ---: | ---: | ---: | --- |"]
     for name, a in log["agreement"].items():
         t, e = runs["loop"]["configs"][name], runs["side_by_side"]["configs"][name]
         lines.append(f"| {name} | {t['train_loss']:.4f} | {e['train_loss']:.4f} | {t['val_loss']:.4f} | {e['val_loss']:.4f} | {'yes' if a['agrees'] else 'NO'} |")
+    lines += ["", "targets (issue 15)", "", "| target | measured | met |", "| --- | ---: | --- |"]
+    lines += [f"| {what} | {value} | {met} |" for what, value, met in targets(results)]
     if "site" in results:
         site = results["site"]
         lines += ["", f"the site{' (quick mode)' if site['quick'] else ''}", "", "| step | seconds | peak MiB |", "| --- | ---: | ---: |"]
@@ -350,6 +419,27 @@ def report(results: dict) -> str:
         each = ", ".join(f"{s:.2f}" for s in serve["seconds"])
         lines.append(f"| Markdown edit → page under `mkdocs serve` (median of {each}) | {serve['median_seconds']:.2f} | {serve['peak_mib']:.0f} |")
     return "\n".join(lines)
+
+
+def targets(results: dict) -> list[tuple[str, str, str]]:
+    """Each of the issue's speed targets: what it asks, what this run measured, and whether that meets it."""
+    def row(what, value, unit, ok, valid=True):
+        return what, f"{value:.2f}{unit}", ("yes" if ok else "NO") if valid else "not measured at full length (--quick)"
+
+    table, log = results["step_times"]["table"], results["loss_log"]
+    rows = [
+        row("one configuration (`kaiming`): fast path ≥ 2.5× the lecture's loop", table["kaiming"]["speedup"], "×", table["kaiming"]["speedup"] >= 2.5),
+        row(f"the loss log with {len(log['seeds'])} seeds ≥ 5× the loop one after another", log["speedup"]["seeds"]["training"], "×", log["speedup"]["seeds"]["training"] >= 5),
+        row("the five-layer BatchNorm net ≥ 2.5× its autograd loop", table["deep_batchnorm"]["speedup"], "×", table["deep_batchnorm"]["speedup"] >= 2.5),
+    ]
+    if "site" in results:
+        site, full = results["site"], not results["site"]["quick"]
+        rows += [
+            row("cold full build ≤ 150 s", site["cold"]["seconds"], " s", site["cold"]["seconds"] <= 150, full),
+            row("warm rebuild ≤ 3 s", site["warm"]["seconds"], " s", site["warm"]["seconds"] <= 3),
+            row("Markdown edit shown by `mkdocs serve` ≤ 1.5 s", site["serve"]["median_seconds"], " s", site["serve"]["median_seconds"] <= 1.5),
+        ]
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
