@@ -170,8 +170,10 @@ EXERCISES: tuple[Exercise, ...] = (
         "- \\( h \\) gets \\( (p - y) W_2^\\top / N = 0 \\), because \\( W_2 = 0 \\), so \\( W_1 \\) and "
         "\\( b_1 \\) get nothing.\n\n"
         "So only **$answer** moves, and the next step looks the same: \\( h \\) stays 0 and \\( W_2 \\) stays "
-        "0 for ever. Zero output weights alone would be harmless: with a random \\( W_1 \\), \\( h \\) is "
-        "not zero and \\( W_2 \\) moves at the first step. It is the zero hidden layer that locks the net.",
+        "0 for ever. Either zero alone would be harmless: with a random \\( W_1 \\), \\( h \\) is not zero "
+        "and \\( W_2 \\) moves at the first step; with a random \\( W_2 \\), \\( h \\) receives a gradient "
+        "that differs from unit to unit. It is zero on both sides that locks the net: \\( h = 0 \\) keeps "
+        "\\( W_2 \\) at 0, and \\( W_2 = 0 \\) keeps \\( W_1 \\) and \\( b_1 \\) at 0.",
     ),
     Exercise(
         id="zero-init-loss",
