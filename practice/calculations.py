@@ -74,15 +74,20 @@ MYSTERY_GAIN = 3.0
 MYSTERY_BATCH = 1000
 
 
-def mystery_summary() -> Table:
-    """Std and % saturated of each tanh layer: what the lesson's histograms are read for."""
+def deep_net_stats(gain: float) -> list[dict]:
+    """tanh_layer_stats of the lesson's deeper net drawn at `gain`, after one seeded batch of MYSTERY_BATCH."""
     generator = torch.Generator().manual_seed(0)
-    net = build_deep_net(generator, gain=MYSTERY_GAIN)
+    net = build_deep_net(generator, gain=gain)
     with torch.no_grad():
         net(torch.randint(0, VOCAB_SIZE, (MYSTERY_BATCH, BLOCK_SIZE), generator=generator))
+    return tanh_layer_stats(net)
+
+
+def mystery_summary() -> Table:
+    """Std and % saturated of each tanh layer: what the lesson's histograms are read for."""
     rows = tuple(
         (f"tanh layer {number}", (round(layer["std"], 2), round(100 * layer["saturated"])))
-        for number, layer in enumerate(tanh_layer_stats(net), start=1)
+        for number, layer in enumerate(deep_net_stats(MYSTERY_GAIN), start=1)
     )
     return Table(("layer", "std of h", "% saturated"), rows)
 
@@ -166,7 +171,7 @@ def parameters_with_gradient(fan_in: int, hidden: int, vocab_size: int, batch: i
 
 
 # The all-zero MLP trained to the end: only b2 ever learns, so the net makes one prediction
-# for every context. Where its loss settles is measured on the real training set.
+# for every context. Where its loss settles is measured on a sample of the real training set.
 ZERO_INIT_STEPS = 100
 ZERO_INIT_LEARNING_RATE = 5.0
 ZERO_INIT_EXAMPLES = 500  # a random sample of the training set, one batch for every step
@@ -271,7 +276,6 @@ def log10_update_ratio(learning_rate: float, grad_std: float, weight_std: float)
 
 
 # Reading the histograms of three stacks: one layer's std and saturated share each.
-SHAPES = ("healthy", "collapsing", "saturated")
 SHAPE_GAINS = {"P": 5 / 3, "Q": 3.0, "R": 0.5}  # the gain each stack was drawn with; the learner sees only P, Q, R
 SHAPE_LAYER = 3
 SHAPE_OPTIONS = {
@@ -287,11 +291,7 @@ def layer_summaries(gains: dict[str, float] = SHAPE_GAINS, layer: int = SHAPE_LA
     """The std and % saturated of one tanh layer of the lesson's deeper net, one row per gain."""
     rows = []
     for name, gain in gains.items():
-        generator = torch.Generator().manual_seed(0)
-        net = build_deep_net(generator, gain=gain)
-        with torch.no_grad():
-            net(torch.randint(0, VOCAB_SIZE, (MYSTERY_BATCH, BLOCK_SIZE), generator=generator))
-        stats = tanh_layer_stats(net)[layer - 1]
+        stats = deep_net_stats(gain)[layer - 1]
         rows.append((f"stack {name}", (round(stats["std"], 2), round(100 * stats["saturated"]))))
     return Table(("network", f"std of layer {layer}", "% saturated"), tuple(rows))
 
@@ -312,7 +312,7 @@ def shapes_option(summary: Table) -> str:
 # BatchNorm's two identities, checked on a real layer: a bias before it changes nothing, and
 # scaling the weights before it leaves the output alone and divides their gradient.
 def after_rescaling(output: float, weight_grad: float, scale: float, shift: float) -> list[float]:
-    """[the same output, W's gradient divided by the scale, the bias's gradient: 0]."""
+    """[the same output, W's gradient divided by the scale, the bias's gradient: 0], whatever the shift."""
     return [output, weight_grad / scale, 0.0]
 
 
@@ -340,7 +340,7 @@ def _fan_out_init(ns):
     return abs(ns["W1"].std().item() - TANH_GAIN / math.sqrt(30)) > 0.02
 
 
-def _unbiased_variance(ns):
+def _not_batchnorm1d(ns):
     reference = torch.nn.functional.batch_norm(ns["x"], None, None, training=True, eps=1e-5)
     return not torch.allclose(ns["xhat"], reference, atol=1e-6)
 
@@ -376,14 +376,13 @@ model = torch.nn.Sequential(torch.nn.Linear(30, 200, bias=False), torch.nn.Batch
                             torch.nn.Linear(200, 27))
 """
 _BUG_AFTER = {
-    "c": "hpreact.retain_grad()\n"
-         "torch.nn.functional.batch_norm(hpreact, None, None, training=True).tanh().sum().backward()",
+    "c": "torch.nn.functional.batch_norm(hpreact, None, None, training=True).tanh().sum().backward()",
 }
 BUG_SNIPPETS = {
     "a": ("A tanh layer with 30 inputs and 200 units:", "W1 = torch.randn(30, 200) * (5/3) / 200**0.5",
           _fan_out_init),
     "b": ("BatchNorm's normalisation of a batch `x` in training mode, written to match torch.nn.BatchNorm1d:",
-          "xhat = (x - x.mean(0)) / torch.sqrt(x.var(0) + 1e-5)", _unbiased_variance),
+          "xhat = (x - x.mean(0)) / torch.sqrt(x.var(0) + 1e-5)", _not_batchnorm1d),
     "c": ("The hidden layer's pre-activation, fed to a BatchNorm:", "hpreact = embcat @ W1 + b1", _dead_bias),
     "d": ("The validation logits of a model with BatchNorm, right after the training loop:",
           "with torch.no_grad(): logits = model(Xval)", _forgot_eval),

@@ -388,8 +388,8 @@ EXERCISES: tuple[Exercise, ...] = (
         "\\( \\operatorname{Var}(w) = \\text{gain}^2/\\text{fan\\_in} \\).",
         solution="ReLU: \\( \\mathbb{E}[h^2] = \\tfrac{1}{2}\\sigma^2 \\), so "
         "\\( \\text{gain}^2 \\cdot \\tfrac{1}{2} = 1 \\) and the gain is \\( \\sqrt{2} \\). Leaky ReLU: "
-        "\\( \\mathbb{E}[h^2] = \\tfrac{1}{2}\\sigma^2 + \\tfrac{1}{2} \\cdot $slope^2 \\cdot \\sigma^2 \\), so the gain is "
-        "\\( \\sqrt{2/(1 + $slope^2)} \\). Together, \\( ($answer) \\), which is what "
+        "\\( \\mathbb{E}[h^2] = \\tfrac{1}{2}\\sigma^2 + \\tfrac{1}{2} \\cdot $slope^2 \\cdot \\sigma^2 \\), so "
+        "the gain is \\( \\sqrt{2/(1 + $slope^2)} \\). Together, \\( ($answer) \\), which is what "
         "`torch.nn.init.calculate_gain('leaky_relu', $slope)` returns. It is the mean square that counts, not "
         "the variance: the next layer's weights have mean zero, so their sum's variance depends on "
         "\\( \\mathbb{E}[h^2] \\).",
