@@ -28,10 +28,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from PIL import Image
 
-from engine.plots import use_lesson_style
+from engine.plots import for_dark_scheme, use_lesson_style
 from engine.settings import REPO_ROOT, SettingError, use_lesson_threads
 
 RECORD_FILE = "record.json"
+DARK_SUFFIX = ".dark"  # figures/<name>.dark.png: the same figure for the site's dark scheme
 PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
 
 
@@ -68,12 +69,15 @@ class Record:
         self._save()
 
     def figure(self, fig, name: str, alt: str, *, tight: bool = True) -> None:
-        """Lay out and save `fig` as figures/<name>.png, with its alt text filled from the recorded values."""
+        """Lay out and save `fig` as figures/<name>.png, with its alt text filled from the recorded values,
+        and its variant for the dark scheme as figures/<name>.dark.png."""
         if tight:
             fig.tight_layout()
         self.figures[name] = fill(" ".join(alt.split()), self.values, f"{self.slug}: figure {name}")
         path = self.dir / "figures" / f"{name}.png"
         _save_png(fig, path)
+        for_dark_scheme(fig)
+        _save_png(fig, path.with_name(f"{name}{DARK_SUFFIX}.png"))
         plt.close(fig)
         self._save()
         if "ipykernel" in sys.modules:

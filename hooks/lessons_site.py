@@ -12,8 +12,10 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
+from engine.record import DARK_SUFFIX
 from engine.settings import SettingError, quick_mode
 from site_build import flashcards_page, practice_page
+from site_build.figures import with_dark_variants
 from site_build.lesson_runs import NOTEBOOK_DIR, LessonError, lesson_scripts, run_lessons
 from site_build.math import render_math
 from site_build.nav import CODE_SECTION, code_pages, core_pages, narrative_pages
@@ -26,6 +28,7 @@ DOWNLOADS_URL = "downloads"  # downloads/<script>.py and .ipynb
 _results = {}
 _records = {}
 _extra = {}
+_dark_figures = set()  # "figures/<script>/<name>" of every figure with a variant for the dark scheme
 _page_minutes = {}  # docs path → minutes to read that page
 
 
@@ -58,9 +61,12 @@ def on_config(config):
 # Before mkdocs-jupyter's on_files, which turns the notebooks added here into pages.
 @event_priority(50)
 def on_files(files, config):
+    _dark_figures.clear()
     for slug, result in _results.items():
         for figure in sorted((result.dir / "figures").glob("*.png")):
             files.append(File.generated(config, f"{FIGURES_URL}/{slug}/{figure.name}", abs_src_path=str(figure)))
+            if figure.name.endswith(f"{DARK_SUFFIX}.png"):
+                _dark_figures.add(f"{FIGURES_URL}/{slug}/{figure.name.removesuffix(f'{DARK_SUFFIX}.png')}")
         # The run cache lays out code/<script>.ipynb as the site serves it: a real source
         # folder, which mkdocs-jupyter needs to render the notebook as a page.
         files.append(File(f"{NOTEBOOK_DIR}/{result.notebook.name}", str(result.dir), config["site_dir"], config["use_directory_urls"]))
@@ -86,10 +92,10 @@ def on_page_markdown(markdown, page, config, files):
 
 
 def on_page_content(html, page, config, files):
-    return render_math(html)
+    return with_dark_variants(render_math(html), _dark_figures.__contains__)
 
 
 def on_post_page(output, page, config):
     if page.file.src_uri.endswith(".ipynb"):
-        return fit_notebook_page(output, page.url)
+        return with_dark_variants(fit_notebook_page(output, page.url), _dark_figures.__contains__)
     return output

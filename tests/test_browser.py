@@ -21,7 +21,15 @@ if not Path(CHROMIUM).exists():
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-PAGE_BUDGET = 1.5 * 1024 * 1024  # bytes: a lesson page with its figures
+PAGE_BUDGET = 1.5 * 1024 * 1024  # bytes: a lesson page with its figures, in one colour scheme
+
+# Figures load lazily, and only in the scheme that shows them: load every one now.
+LOAD_EVERY_IMAGE = """async () => {
+  const images = [...document.querySelectorAll("article img")];
+  images.forEach((image) => { image.loading = "eager"; });
+  await Promise.all(images.map((image) => image.decode().catch(() => null)));
+  return images.map((i) => ({src: i.src.slice(0, 80), alt: i.alt, width: i.naturalWidth, shown: i.checkVisibility()}));
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +76,7 @@ def test_page_loads_cleanly_with_images_alt_text_and_typeset_math(page, server, 
     page.goto(server + path, wait_until="networkidle")
     assert not errors, f"{src}: console errors {errors}"
     assert not foreign, f"{src}: requests to other hosts {foreign}"
-    images = page.eval_on_selector_all(
-        "article img", "imgs => imgs.map(i => ({src: i.src.slice(0, 80), alt: i.alt, width: i.naturalWidth}))"
-    )
+    images = page.evaluate(LOAD_EVERY_IMAGE)
     for image in images:
         assert image["width"] > 0, f"{src}: {image['src']} did not load"
         assert image["alt"].strip() and "No description has been provided" not in image["alt"], f"{src}: {image['src']} has no alt text"
@@ -82,9 +88,11 @@ def test_page_sizes_within_budget(built_site, capsys):
     rows = []
     for src, _ in urls():
         html = page_html(built_site, src)
-        size = html.stat().st_size
-        for image in re.findall(r'<img[^>]+src="([^"]+\.png)"', html.read_text()):
-            size += (html.parent / image).resolve().stat().st_size
+        images = re.findall(r'<img[^>]+src="([^"#]+\.png)(#only-light|#only-dark)?"', html.read_text())
+        size = html.stat().st_size + max(  # a reader's browser fetches one scheme's figures
+            sum((html.parent / image).resolve().stat().st_size for image, only in images if only != skip)
+            for skip in ("#only-light", "#only-dark")
+        )
         rows.append((src, size))
     with capsys.disabled():
         print("\npage sizes (HTML + figures):")
@@ -92,6 +100,33 @@ def test_page_sizes_within_budget(built_site, capsys):
             print(f"  {size / 1024:8.0f} KiB  {src}")
     over = [(src, size) for src, size in rows if size > PAGE_BUDGET]
     assert not over, f"pages over 1.5 MB: {over}"
+
+
+@pytest.mark.parametrize("src, path", list(urls()))
+def test_no_figure_is_a_light_box_in_the_dark_scheme(browser, server, src, path):
+    context = browser.new_context(color_scheme="dark")
+    page = context.new_page()
+    page.goto(server + path, wait_until="networkidle")
+    assert page.get_attribute("body", "data-md-color-scheme") == "slate"
+    page.evaluate(LOAD_EVERY_IMAGE)
+    # The mean lightness of each shown figure's border (0 black … 255 white).
+    borders = page.evaluate("""() => [...document.querySelectorAll("article img")].filter((i) => i.checkVisibility()).map((image) => {
+      const canvas = document.createElement("canvas");
+      [canvas.width, canvas.height] = [image.naturalWidth, image.naturalHeight];
+      const context = canvas.getContext("2d");
+      context.drawImage(image, 0, 0);
+      const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+      let sum = 0, count = 0;
+      for (let x = 0; x < canvas.width; x += 1) for (const y of [0, canvas.height - 1]) {
+        const k = 4 * (y * canvas.width + x);
+        sum += (data[k] + data[k + 1] + data[k + 2]) / 3; count += 1;
+      }
+      return [image.src.split("/").pop(), sum / count];
+    })""")
+    context.close()
+    light = [(name, round(level)) for name, level in borders if level > 100]
+    assert not light, f"{src}: figures with a light background in the dark scheme: {light}"
+    assert all("dark" in name for name, _ in borders), borders
 
 
 def test_dark_mode_toggle_works_and_persists(page, server):

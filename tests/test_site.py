@@ -41,7 +41,8 @@ def test_every_page_is_built_with_its_figures(built_site):
 def test_lesson_notebooks_are_pages_with_outputs_and_downloads(built_site):
     for script in lesson_scripts():
         html = (built_site / "code" / script.stem / "index.html").read_text()
-        assert "data:image/png;base64" in html, f"{script.stem}: the notebook page shows no figure"
+        assert f'src="../../figures/{script.stem}/' in html, f"{script.stem}: the notebook page shows no figure"
+        assert not re.search(r'<img[^>]*data-figure=[^>]*src="data:', html), "a figure inlined a second time"
         assert (built_site / "downloads" / f"{script.stem}.py").read_bytes() == script.read_bytes()
         notebook = json.loads((built_site / "downloads" / f"{script.stem}.ipynb").read_text())
         assert any(cell.get("outputs") for cell in notebook["cells"]), "the download is the executed notebook"
