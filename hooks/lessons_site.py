@@ -18,6 +18,7 @@ from site_build import flashcards_page, practice_page
 from site_build.figures import with_dark_variants
 from site_build.lesson_runs import NOTEBOOK_DIR, LessonError, lesson_scripts, run_lessons
 from site_build.math import render_math
+from site_build.math_font import FONT_URL, math_characters, math_font
 from site_build.nav import CODE_SECTION, code_pages, core_pages, narrative_pages
 from site_build.notebook_pages import fit_notebook_page
 from site_build.pages import FIGURES_URL, PageError, expand, read_minutes
@@ -29,6 +30,7 @@ _results = {}
 _records = {}
 _extra = {}
 _dark_figures = set()  # "figures/<script>/<name>" of every figure with a variant for the dark scheme
+_math_characters = set()  # every character the pages' formulas use: what the math font must hold
 _page_minutes = {}  # docs path → minutes to read that page
 
 
@@ -91,11 +93,26 @@ def on_page_markdown(markdown, page, config, files):
         raise PluginError(str(err)) from None
 
 
+def on_pre_build(config):
+    _math_characters.clear()
+
+
 def on_page_content(html, page, config, files):
-    return with_dark_variants(render_math(html), _dark_figures.__contains__)
+    html = render_math(html)
+    _math_characters.update(math_characters(html))
+    return with_dark_variants(html, _dark_figures.__contains__)
 
 
 def on_post_page(output, page, config):
     if page.file.src_uri.endswith(".ipynb"):
         return with_dark_variants(fit_notebook_page(output, page.url), _dark_figures.__contains__)
     return output
+
+
+def on_post_build(config):
+    font = Path(config["site_dir"]) / FONT_URL
+    font.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        font.write_bytes(math_font(_math_characters))
+    except FileNotFoundError as err:
+        raise PluginError(str(err)) from None

@@ -2,7 +2,8 @@
 
     site_build.lesson_runs     run the lesson scripts, each once per change (`python -m site_build.lesson_runs`)
     site_build.pages           fill the pages' placeholders from the runs; reading time
-    site_build.math            TeX → MathML at build time
+    site_build.math            TeX → MathML at build time, each formula with its reading as text
+    site_build.math_font       the math font the site serves, cut to the characters the formulas use
     site_build.figures         each figure paired with its dark-scheme variant
     site_build.notebook_pages  the HTML of a lesson notebook's page, made fit for the site
     site_build.nav             the code pages' nav entries, from the scripts; the narrative pages, from the nav

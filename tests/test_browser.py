@@ -2,6 +2,7 @@
 
 import functools
 import http.server
+import io
 import os
 import re
 import shutil
@@ -315,3 +316,58 @@ def test_practice_page_without_javascript_tells_how_to_check_with_pytest(browser
     assert not page.locator("form.practice-form").first.is_visible()
     assert not page.locator(".practice-online").is_visible()
     context.close()
+
+
+# ---------------------------------------------------------------------------------------
+# Math: the site's own math font, and formulas that look as they should
+
+FORMULA = r"\hat{x}_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}}, \quad \sum_{i=1}^{n} x_i"
+FORMULA_REFERENCE = Path(__file__).with_name("reference") / "formula.png"
+
+
+@pytest.mark.parametrize("src, path", list(urls()))
+def test_pages_with_math_load_the_math_font_from_the_site(page, server, src, path):
+    page.goto(server + path, wait_until="networkidle")
+    if not page.locator("article math").count():
+        return
+    fonts = page.evaluate("""async () => {
+      await document.fonts.ready;
+      return [...document.fonts].filter((f) => f.status === "loaded").map((f) => f.family.replace(/"/g, ""));
+    }""")
+    assert "STIX Two Math" in fonts, f"{src}: {fonts}"
+    served = page.evaluate("() => performance.getEntriesByType('resource').map((r) => r.name).filter((n) => n.endsWith('.woff2'))")
+    assert served and all(url.startswith(server) for url in served), served
+    label = page.locator("article math").first.get_attribute("aria-label")
+    assert label and label.strip(), f"{src}: a formula without text for a screen reader"
+
+
+def test_a_formula_looks_as_it_did(browser, server):
+    """Typeset with the site's font and styles, compared with a stored screenshot, within a tolerance.
+
+    After a deliberate change of the look, UPDATE_REFERENCE=1 stores a new reference.
+    """
+    from PIL import Image, ImageChops
+
+    from site_build.math import render_math
+
+    context = browser.new_context(viewport={"width": 800, "height": 600}, device_scale_factor=2, color_scheme="light")
+    page = context.new_page()
+    page.goto(server + "/", wait_until="networkidle")
+    formula = render_math(f'<p id="formula-under-test"><span class="arithmatex">\\( {FORMULA} \\)</span></p>')
+    page.evaluate("""async (html) => {
+      document.querySelector("article").insertAdjacentHTML("afterbegin", html);
+      await document.fonts.load('16px "STIX Two Math"');
+      await document.fonts.ready;
+    }""", formula)
+    shot = page.locator("#formula-under-test math").screenshot()
+    context.close()
+    if os.environ.get("UPDATE_REFERENCE"):
+        FORMULA_REFERENCE.parent.mkdir(exist_ok=True)
+        FORMULA_REFERENCE.write_bytes(shot)
+    image = Image.open(io.BytesIO(shot)).convert("L")
+    reference = Image.open(FORMULA_REFERENCE).convert("L")
+    assert abs(image.width - reference.width) <= 2 and abs(image.height - reference.height) <= 2, (image.size, reference.size)
+    size = (min(image.width, reference.width), min(image.height, reference.height))
+    difference = ImageChops.difference(image.crop((0, 0, *size)), reference.crop((0, 0, *size)))
+    mean = sum(difference.getdata()) / (size[0] * size[1])
+    assert mean < 12, f"the formula looks different from {FORMULA_REFERENCE.name}: mean difference {mean:.1f}/255"
