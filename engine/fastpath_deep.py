@@ -85,6 +85,7 @@ class DeepStep:
             (b.norm.gamma.detach(), b.norm.beta.detach(), b.norm.running_mean, b.norm.running_var) if b.norm else None
             for b in found
         ]
+        self.minus_ones = torch.empty(0)  # made once per minibatch shape, for the softmax's backward
 
     @torch.no_grad()
     def step(self, Xb: torch.Tensor, Yb: torch.Tensor, lr: float) -> torch.Tensor:
@@ -120,8 +121,11 @@ class DeepStep:
 
         # backward pass: softmax minus one at the target, over n (the loss is the batch's mean) …
         grad = logprobs.exp_()
-        grad.scatter_add_(1, target, torch.full(target.shape, -1.0))
+        if self.minus_ones.shape != target.shape:
+            self.minus_ones = torch.full(target.shape, -1.0)
+        grad.scatter_add_(1, target, self.minus_ones)
         grad /= n
+        vectors, vector_grads = [], []  # biases and BatchNorm's gamma and beta: updated together, at the end
         for index in range(len(self.blocks) - 1, -1, -1):  # … then each block, last first
             block, norm, (x, pre_norm, stats, h) = self.blocks[index], self.norms[index], saved[index]
             if block.tanh:
@@ -131,14 +135,16 @@ class DeepStep:
                 grad, dgamma, dbeta = torch.ops.aten.native_batch_norm_backward(
                     grad, pre_norm, gamma, running_mean, running_var, *stats, True, block.norm.eps, [True, True, True]
                 )
-                gamma.add_(dgamma, alpha=-lr)
-                beta.add_(dbeta, alpha=-lr)
+                vectors += [gamma, beta]
+                vector_grads += [dgamma, dbeta]
             grad_in = torch.mm(grad, block.weight_t)  # before the weight moves
             block.weight.addmm_(x.t(), grad, alpha=-lr)  # W −= lr · xᵀ·grad, the gradient fused into the update
             if block.bias is not None:
-                block.bias.add_(grad.sum(0), alpha=-lr)
+                vectors.append(block.bias)
+                vector_grads.append(grad.sum(0))
             grad = grad_in
         self.C.index_add_(0, rows, grad.view(len(rows), -1), alpha=-lr)  # each example's rows of C
+        torch._foreach_add_(vectors, vector_grads, alpha=-lr)
         return loss
 
 
