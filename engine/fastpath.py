@@ -23,11 +23,11 @@ import time
 
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
 from engine.data import Dataset
 from engine.layers import BatchNorm1d, Embedding, Flatten, Linear, Sequential, Tanh
 from engine.model import DEFAULT_SEED, build_mlp
+from engine.progress import progress_bar
 from engine.train import BATCH_SIZE, FULL_STEPS, TrainingRun, learning_rate
 
 DRAW_CHUNK = 1000  # minibatches drawn at once (see Minibatches)
@@ -222,7 +222,7 @@ def train_side_by_side(
     minibatches = Minibatches(generators, X, Y)
     losses = torch.empty(len(models), max(steps, 1))
     start = time.perf_counter()
-    bar = tqdm(total=steps, desc=progress, disable=None if progress else True, unit="step", mininterval=0.5)
+    bar = progress_bar(steps, progress)
     for step in range(steps):
         if step % DRAW_CHUNK == 0:
             Xs, Ys = minibatches.draw(min(DRAW_CHUNK, steps - step))

@@ -22,11 +22,11 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
 from engine.data import DEFAULT_NAMES, DataError, Dataset, load_dataset
 from engine.layers import Sequential
 from engine.model import CONFIGS, DEFAULT_SEED, sample_names
+from engine.progress import progress_bar
 from engine.settings import SettingError, exit_on_setting_error, quick_mode, use_lesson_threads
 
 FULL_STEPS = 200_000
@@ -66,7 +66,7 @@ def train(
     model.train()
     losses = torch.empty(steps)
     start = time.perf_counter()
-    bar = tqdm(total=steps, desc=progress, disable=None if progress else True, unit="step", mininterval=0.5)
+    bar = progress_bar(steps, progress)
     for step in range(steps):
         # minibatch
         ix = torch.randint(0, len(X), (BATCH_SIZE,), generator=generator).to(X.device)

@@ -24,6 +24,10 @@ from site_build.notebook_pages import fit_notebook_page
 from site_build.pages import FIGURES_URL, PageError, expand, read_minutes
 
 log = logging.getLogger("mkdocs.lessons")
+# mkdocs-jupyter logs a line for every notebook it converts, finds in its cache or copies: noise
+# between the lines that tell a reader what the build is doing. Its warnings still show.
+for _name in ("mkdocs.plugins.mkdocs_jupyter", "mkdocs.mkdocs-jupyter"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 DOWNLOADS_URL = "downloads"  # downloads/<script>.py and .ipynb
 
 _results = {}

@@ -23,19 +23,21 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
 from engine.data import DEFAULT_NAMES
+from engine.progress import PROGRESS_FILE_VARIABLE
 from engine.record import RECORD_FILE
 from engine.settings import CACHE_ROOT, REPO_ROOT, SettingError, engine_files, inputs_digest, lesson_threads, quick_mode
 
 LESSONS_DIR = REPO_ROOT / "lessons"
 CACHE_DIR = CACHE_ROOT / "lessons"
 NOTEBOOK_DIR = "code"  # the executed notebook and a copy of the script, as the site serves them
+PROGRESS_EVERY = 5.0  # seconds between two progress lines of a running script
 
 
 class LessonError(RuntimeError):
@@ -74,9 +76,13 @@ def cache_key(script: Path, quick: bool, data: Path = DEFAULT_NAMES) -> str:
 
 
 def run_lessons(
-    names: list[str] | None = None, *, quick: bool = False, force: bool = False, cache_dir: Path = CACHE_DIR, log=print
+    names: list[str] | None = None, *, quick: bool = False, force: bool = False, cache_dir: Path = CACHE_DIR, log=print,
+    progress_every: float = PROGRESS_EVERY,
 ) -> dict[str, LessonResult]:
-    """Run the scripts whose inputs changed (two at a time: one per core), reuse the rest."""
+    """Run the scripts whose inputs changed (two at a time: one per core), reuse the rest.
+
+    While scripts run, `log` hears every `progress_every` seconds which cell each is in and how
+    far its training has got."""
     try:
         lesson_threads()  # a bad LESSONS_THREADS is reported here, once, not by every script's first cell
     except SettingError as err:
@@ -109,12 +115,19 @@ def run_lessons(
         # learner sees one line instead of a traceback from every worker.
         pool = ProcessPoolExecutor(min(2, len(todo)), initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
         try:
-            futures = [pool.submit(_execute, script, out, quick) for script, out in todo]
-            for (script, out), future in zip(todo, futures):
-                seconds = future.result()
-                log(f"  {script.stem}: {seconds:.0f} s")
-                results[script.stem] = LessonResult(script.stem, script, out, True, seconds)
-                durations[script.stem] = round(seconds, 1)
+            pending = {pool.submit(_execute, script, out, quick): (script, out) for script, out in todo}
+            while pending:
+                finished, _ = wait(pending, timeout=progress_every, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    script, out = pending.pop(future)
+                    seconds = future.result()
+                    log(f"  {script.stem}: done in {seconds:.0f} s")
+                    results[script.stem] = LessonResult(script.stem, script, out, True, seconds)
+                    durations[script.stem] = round(seconds, 1)
+                if not finished:  # what each running script is doing, every few seconds
+                    for script, out in pending.values():
+                        if _progress_dir(out).exists():  # its worker has started it
+                            log(f"  {script.stem}: {_progress(out)}")
         except BaseException:
             _kill_workers_and_kernels(pool)
             for _, out in todo:  # the half-made results of the scripts that were running
@@ -122,6 +135,8 @@ def run_lessons(
             raise
         finally:
             pool.shutdown(cancel_futures=True)
+            for _, out in todo:
+                shutil.rmtree(_progress_dir(out), ignore_errors=True)
         durations_file.write_text(json.dumps(durations, indent=1) + "\n")
         _prune(cache_dir, {r.dir for r in results.values()})
     return dict(sorted(results.items()))
@@ -141,12 +156,23 @@ def _execute(script: Path, out: Path, quick: bool) -> float:
     work.mkdir(parents=True)
     notebook = jupytext.read(script)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    os.environ.update(LESSONS_OUT_DIR=str(work), LESSONS_QUICK="1" if quick else "0")
+    progress = _progress_dir(out)
+    progress.mkdir(parents=True, exist_ok=True)
+    code_cells = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+
+    def report_cell(cell, cell_index, **_):
+        # A new cell: its number, and no bar until the cell starts one.
+        (progress / "bar").unlink(missing_ok=True)
+        (progress / "cell").write_text(f"cell {code_cells.index(cell_index) + 1 if cell_index in code_cells else '?'}/{len(code_cells)}")
+
+    os.environ.update(LESSONS_OUT_DIR=str(work), LESSONS_QUICK="1" if quick else "0",
+                      **{PROGRESS_FILE_VARIABLE: str(progress / "bar")})
     try:
         # A local socket file, not TCP: nothing of the kernel's traffic leaves this process tree.
         with tempfile.TemporaryDirectory() as sockets:
             kernel = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/kernel")
-            client = NotebookClient(notebook, km=kernel, timeout=None, resources={"metadata": {"path": str(work)}})
+            client = NotebookClient(notebook, km=kernel, timeout=None, resources={"metadata": {"path": str(work)}},
+                                    on_cell_execute=report_cell)
             # The kernel's own log (not the cells' output, which the notebook keeps) is noise here.
             client.execute(stderr=subprocess.DEVNULL)
     except CellExecutionError as err:
@@ -162,6 +188,22 @@ def _execute(script: Path, out: Path, quick: bool) -> float:
     shutil.rmtree(out, ignore_errors=True)
     work.rename(out)
     return time.perf_counter() - start
+
+
+def _progress_dir(out: Path) -> Path:
+    """Where a running script's worker and kernel say how far they have got: `cell` and `bar`."""
+    return out.with_name(out.name + ".progress")
+
+
+def _progress(out: Path) -> str:
+    """"cell 12/30 · kaiming: 40000/200000 steps, 20%, 01:10 left", from what the script last reported."""
+    parts = []
+    for name in ("cell", "bar"):
+        try:
+            parts.append((_progress_dir(out) / name).read_text(encoding="utf-8").strip())
+        except OSError:
+            continue
+    return " · ".join(part for part in parts if part) or "starting"
 
 
 def _kill_workers_and_kernels(pool: ProcessPoolExecutor) -> None:

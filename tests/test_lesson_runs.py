@@ -52,6 +52,20 @@ def test_a_failing_script_names_itself_and_leaves_no_result(tmp_path, monkeypatc
     assert not list((tmp_path / "cache").glob("99_broken*"))
 
 
+def test_a_running_script_reports_its_cell_and_its_training_every_few_seconds(tmp_path, monkeypatch):
+    demo = tmp_path / "99_demo.py"
+    demo.write_text(
+        "# %%\nimport time\n\nfrom engine.progress import progress_bar\n"
+        "# %%\nbar = progress_bar(30, 'demo run')\nfor _ in range(30):\n    time.sleep(0.1)\n    bar.update(1)\nbar.close()\n"
+    )
+    monkeypatch.setattr(run, "lesson_scripts", lambda: [demo])
+    lines = []
+    run_lessons(quick=True, cache_dir=tmp_path / "cache", log=lines.append, progress_every=0.3)
+    assert any(line.startswith("  99_demo: cell 2/2 · demo run: ") and "/30 steps" in line for line in lines), lines
+    assert lines[-1].startswith("  99_demo: done in ")
+    assert not list((tmp_path / "cache").glob("*.progress")), "the progress files go with the run"
+
+
 def test_ctrl_c_stops_promptly_with_one_line_and_leaves_no_half_result(tmp_path):
     import os
     import signal
