@@ -1,7 +1,7 @@
 """The site's Flashcards page, generated from the deck at build time.
 
-`pages()` returns the page and its two assets, keyed by their path in the built site;
-the MkDocs hook adds them as generated files. Every card is written into the page's
+`pages()` returns the page, its two assets and the deck as an Anki package, keyed by their
+path in the built site; the MkDocs hook adds them as generated files. Every card is written into the page's
 HTML, front and back as Markdown inside `<div markdown>` blocks, so the math is typeset
 at build time like the lesson's, and without JavaScript the page is simply a list of
 cards with their answers. flashcards.js then turns the list into a deck: one card at a
@@ -10,9 +10,11 @@ time, flip, previous and next, shuffle, a progress count.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import flashcards
+from flashcards.anki import export_anki
 from flashcards.deck import DECK_PATH, DOCS_DIR, Card, load_deck
 from site_build.anchors import section_titles
 
@@ -20,6 +22,7 @@ ASSETS = Path(flashcards.__file__).with_name("assets")  # served as they are
 PAGE = "flashcards.md"
 SCRIPT = "assets/flashcards.js"  # paths in the built site: mkdocs.yml's extra_javascript
 STYLES = "assets/flashcards.css"  # and extra_css name them
+ANKI_PACKAGE = "downloads/deep-nets-wont-train.apkg"
 
 INTRO = """\
 # Flashcards
@@ -32,25 +35,39 @@ flip the card. Each answer links back to the lesson section that teaches it.
 move to the previous and next card.
 
 !!! tip "Review them over days"
-    Cards stick when you review them just before you would forget them. The same deck runs in a
-    terminal with FSRS scheduling, `python -m flashcards review`, and goes to Anki with
-    `python -m flashcards export --anki deep-nets.apkg`. Importing a newer export into Anki
-    updates the cards you have instead of adding copies.
+    Cards stick when you review them just before you would forget them.
+    **[Download the deck for Anki]({anki}){{ download="deep-nets-wont-train.apkg" }}** and open the
+    file with Anki (desktop or phone): it schedules the reviews for you. A newer download updates
+    the cards you have, review history included, instead of adding copies. The same deck runs in
+    a terminal with FSRS scheduling, `python -m flashcards review`, and
+    `python -m flashcards export --anki deep-nets.apkg` writes the same package.
 
 """
 
 
-def pages(deck_path: Path = DECK_PATH, docs_dir: Path = DOCS_DIR) -> dict[str, str]:
-    """{path in the site: content} for the Flashcards page and its script and styles."""
+def pages(deck_path: Path = DECK_PATH, docs_dir: Path = DOCS_DIR) -> dict[str, str | bytes]:
+    """{path in the site: content} for the Flashcards page, its script and styles, and the Anki package."""
+    cards = load_deck(deck_path)
     return {
-        PAGE: page_markdown(load_deck(deck_path), section_titles(docs_dir)),
+        PAGE: page_markdown(cards, section_titles(docs_dir)),
         SCRIPT: (ASSETS / "flashcards.js").read_text(encoding="utf-8"),
         STYLES: (ASSETS / "flashcards.css").read_text(encoding="utf-8"),
+        ANKI_PACKAGE: anki_package(cards, deck_path.stat().st_mtime),
     }
 
 
+def anki_package(cards: list[Card], timestamp: float) -> bytes:
+    """The deck as `flashcards export --anki` writes it: the same notes and GUIDs, stamped with the
+    deck file's last change, so that a newer download is newer to Anki too."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "deck.apkg"
+        export_anki(cards, path, timestamp)
+        return path.read_bytes()
+
+
 def page_markdown(cards: list[Card], titles: dict[str, str]) -> str:
-    blocks = [INTRO.format(count=len(cards)), '<div class="flashcards" role="list" markdown>\n']
+    intro = INTRO.format(count=len(cards), anki=ANKI_PACKAGE)
+    blocks = [intro, '<div class="flashcards" role="list" markdown>\n']
     blocks += [card_markdown(card, number, titles.get(card.link)) for number, card in enumerate(cards, 1)]
     blocks.append("</div>\n")
     return "\n".join(blocks)

@@ -371,3 +371,23 @@ def test_a_formula_looks_as_it_did(browser, server):
     difference = ImageChops.difference(image.crop((0, 0, *size)), reference.crop((0, 0, *size)))
     mean = sum(difference.getdata()) / (size[0] * size[1])
     assert mean < 12, f"the formula looks different from {FORMULA_REFERENCE.name}: mean difference {mean:.1f}/255"
+
+
+def test_the_flashcards_page_offers_the_deck_for_anki(page, server, tmp_path):
+    import sqlite3
+    import zipfile
+
+    from flashcards.anki import note_guid
+    from flashcards.deck import load_deck
+
+    page.goto(server + "/flashcards/", wait_until="networkidle")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the deck for Anki").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.suffix == ".apkg"
+    with zipfile.ZipFile(saved) as archive:
+        (tmp_path / "collection.anki2").write_bytes(archive.read("collection.anki2"))
+    with sqlite3.connect(tmp_path / "collection.anki2") as connection:
+        guids = [guid for (guid,) in connection.execute("SELECT guid FROM notes")]
+    assert guids == [note_guid(card.id) for card in load_deck()]

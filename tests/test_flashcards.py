@@ -28,7 +28,7 @@ from flashcards.review import new_fsrs_card, terminal_text
 from flashcards.safe_math import ExpressionError, evaluate
 from flashcards.state import ReviewState, StateError, load_state, save_state
 from site_build.anchors import page_anchors
-from site_build.flashcards_page import PAGE, SCRIPT, STYLES, pages
+from site_build.flashcards_page import ANKI_PACKAGE, PAGE, SCRIPT, STYLES, pages
 from site_build.math import render_math
 from tests.conftest import REPO, run_python
 
@@ -386,7 +386,8 @@ def test_export_gives_one_note_per_card_with_stable_guids_and_reproducible_bytes
 
 def test_the_page_lists_every_card_with_math_typeset_and_a_link_to_its_section():
     files = pages()
-    assert set(files) == {PAGE, SCRIPT, STYLES}
+    assert set(files) == {PAGE, SCRIPT, STYLES, ANKI_PACKAGE}
+    assert f"]({ANKI_PACKAGE})" in files[PAGE], "the page offers the Anki download"
     html = markdown.markdown(
         files[PAGE],
         extensions=["admonition", "attr_list", "def_list", "md_in_html", "toc", "pymdownx.arithmatex"],
@@ -400,6 +401,18 @@ def test_the_page_lists_every_card_with_math_typeset_and_a_link_to_its_section()
         assert f'href="{card.link}"' in html[start:end], card.id
     assert "arithmatex" not in html and "<math" in html  # every formula became MathML
     assert "{{" not in files[PAGE]  # the site's placeholder syntax
+
+
+def test_the_sites_anki_download_holds_every_card_with_the_clis_guids(tmp_path):
+    download = tmp_path / "site.apkg"
+    download.write_bytes(pages()[ANKI_PACKAGE])
+    assert zipfile.is_zipfile(download) and {"collection.anki2", "media"} <= set(zipfile.ZipFile(download).namelist())
+    (tmp_path / "cli").mkdir()
+    assert main(["export", "--anki", str(tmp_path / "cli" / "deck.apkg")]) == 0
+    site_notes, cli_notes = read_notes(download), read_notes(tmp_path / "cli" / "deck.apkg")
+    assert len(site_notes) == len(REAL_CARDS)
+    assert [guid for guid, _, _ in site_notes] == [guid for guid, _, _ in cli_notes]
+    assert [fields for _, fields, _ in site_notes] == [fields for _, fields, _ in cli_notes]
 
 
 def test_the_page_script_works_offline():
