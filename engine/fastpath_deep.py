@@ -30,12 +30,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 import torch
-from tqdm import tqdm
 
 from engine.cores import run_on_cores
 from engine.data import Dataset
 from engine.fastpath import DRAW_CHUNK, Minibatches, layout, train_side_by_side
 from engine.layers import BatchNorm1d, Embedding, Flatten, Linear, Sequential, Tanh
+from engine.progress import progress_bar
 from engine.train import TrainingRun, learning_rate, sgd_step, train, untrained_loss
 
 
@@ -182,7 +182,7 @@ def train_fast(
     minibatches = Minibatches([generator], X, Y)
     losses = torch.empty(steps)
     start = time.perf_counter()
-    bar = tqdm(total=steps, desc=progress, disable=None if progress else True, unit="step", mininterval=0.5)
+    bar = progress_bar(steps, progress)
     for step in range(steps):
         if step % DRAW_CHUNK == 0:
             Xs, Ys = minibatches.draw(min(DRAW_CHUNK, steps - step))

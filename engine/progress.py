@@ -38,7 +38,8 @@ class _LatestLine:
     def write(self, text: str) -> None:
         line = text.replace("\r", "").strip()
         if line:
-            partial = self.path.with_name(self.path.name + ".partial")
+            # One partial file per process: the workers of one script (engine.cores) report to the same line.
+            partial = self.path.with_name(f"{self.path.name}.{os.getpid()}.partial")
             partial.write_text(line + "\n", encoding="utf-8")
             partial.replace(self.path)
 

@@ -1,0 +1,59 @@
+"""One training process per core: the core slots, and jobs in worker processes."""
+
+import os
+import threading
+import time
+
+import pytest
+
+from engine import cores
+
+
+@pytest.fixture(autouse=True)
+def slots_of_our_own(tmp_path, monkeypatch):
+    """Slots apart from the checkout's, which a build running beside the tests may hold."""
+    monkeypatch.setattr(cores, "SLOTS_DIR", tmp_path / "cores")
+
+
+def test_a_slot_is_free_only_when_fewer_than_cores_are_held():
+    got = threading.Event()
+
+    def another():
+        with cores.core_slot():
+            got.set()
+
+    held = [cores.core_slot() for _ in range(cores.cores())]
+    for slot in held:
+        slot.__enter__()
+    waiter = threading.Thread(target=another)
+    waiter.start()
+    assert not got.wait(0.5), "every core is taken: nobody else may start"
+    held[0].__exit__(None, None, None)
+    assert got.wait(5), "a freed core is taken"
+    waiter.join()
+    for slot in held[1:]:
+        slot.__exit__(None, None, None)
+
+
+def spans(seconds):
+    start = time.time()
+    time.sleep(seconds)
+    return os.getpid(), start, time.time()
+
+
+def test_jobs_run_in_order_in_workers_never_more_at_once_than_cores():
+    jobs = [lambda: spans(0.3) for _ in range(cores.cores() + 2)]
+    results = cores.run_on_cores(jobs)
+    assert len(results) == len(jobs) and all(pid != os.getpid() for pid, _, _ in results)
+    for _, start, _ in results:
+        running = sum(1 for _, s, e in results if s <= start < e)
+        assert running <= cores.cores()
+    assert cores.run_on_cores([lambda: os.getpid()]) == [os.getpid()], "one job runs here: a fork would only cost time"
+
+
+def test_a_failing_job_raises_with_its_traceback():
+    def broken():
+        raise ValueError("no such net")
+
+    with pytest.raises(RuntimeError, match="ValueError: no such net"):
+        cores.run_on_cores([lambda: 1, broken])
