@@ -31,7 +31,6 @@ DECK_ID = 1874112389
 MODEL_ID = 1235877041
 DECK_NAME = "Why deep nets won't train"
 GUID_NAMESPACE = "deep-nets-wont-train"  # so our "c001" never matches another deck's "c001"
-MKDOCS_YML = Path(__file__).resolve().parent.parent / "mkdocs.yml"
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest date a zip file can record
 
 MODEL = genanki.Model(
@@ -105,12 +104,10 @@ def _write_package(package: genanki.Package, path: Path, timestamp: float) -> No
 
 
 def _site_url() -> str | None:
-    """The site's address from mkdocs.yml, so that a note links to its lesson section online."""
-    try:
-        match = re.search(r"^site_url:\s*['\"]?([^'\"\s]+)", MKDOCS_YML.read_text(), re.M)
-    except OSError:
-        return None
-    return match[1].rstrip("/") + "/" if match else None
+    """The published site's address, $SITE_URL (mkdocs.yml's site_url reads it too), so that a note
+    links to its lesson section online; None when the site is not being published."""
+    url = os.environ.get("SITE_URL", "").strip()
+    return url.rstrip("/") + "/" if url else None
 
 
 def _lesson_link(card: Card, site_url: str | None, title: str | None) -> str:

@@ -364,7 +364,8 @@ def read_notes(apkg) -> list[tuple[str, str, str]]:
         return connection.execute("SELECT guid, flds, tags FROM notes").fetchall()
 
 
-def test_export_gives_one_note_per_card_with_stable_guids_and_reproducible_bytes(tmp_path, capsys):
+def test_export_gives_one_note_per_card_with_stable_guids_and_reproducible_bytes(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SITE_URL", "https://owner.github.io/deep-nets-wont-train")  # where the site is published
     for name, timestamp in [("first", "1700000000"), ("second", "1700000000"), ("later", "1800000000")]:
         (tmp_path / name).mkdir()
         assert main(["export", "--anki", str(tmp_path / name / "deck.apkg"), "--timestamp", timestamp]) == 0
@@ -377,7 +378,7 @@ def test_export_gives_one_note_per_card_with_stable_guids_and_reproducible_bytes
     assert [guid for guid, _, _ in read_notes(later)] == [guid for guid, _, _ in notes]
     front, back, lesson = notes[0][1].split("\x1f")
     assert r"\(" in front + back  # TeX left for Anki's MathJax
-    assert "confident-start/#uniform-baseline" in lesson
+    assert 'href="https://owner.github.io/deep-nets-wont-train/confident-start/#uniform-baseline"' in lesson
     assert notes[0][2].strip() == "deep-nets-wont-train::objective-1"
 
 
@@ -401,6 +402,13 @@ def test_the_page_lists_every_card_with_math_typeset_and_a_link_to_its_section()
         assert f'href="{card.link}"' in html[start:end], card.id
     assert "arithmatex" not in html and "<math" in html  # every formula became MathML
     assert "{{" not in files[PAGE]  # the site's placeholder syntax
+
+
+def test_without_a_published_site_a_note_names_its_lesson_section_without_a_link(tmp_path, monkeypatch):
+    monkeypatch.delenv("SITE_URL", raising=False)
+    assert main(["export", "--anki", str(tmp_path / "deck.apkg"), "--timestamp", "0"]) == 0
+    lesson = read_notes(tmp_path / "deck.apkg")[0][1].split("\x1f")[2]
+    assert "href" not in lesson and "(confident-start.md#uniform-baseline)" in lesson
 
 
 def test_the_sites_anki_download_holds_every_card_with_the_clis_guids(tmp_path):
