@@ -9,6 +9,7 @@
 import matplotlib.pyplot as plt
 import torch
 
+from engine.claims import claim
 from engine.data import load_dataset
 from engine.diagnostics import grad_to_data_ratio, hidden_weights
 from engine.model import DEFAULT_SEED, GAINS, build_deep_net
@@ -60,6 +61,9 @@ for name, label in NETS.items():
               f"hidden layers' grad:data at the first step {first_step.ratio:.1e}")
     val = sweep[name]["val"]
     sweep[name] |= {"best": min(val), "worst": max(val), "spread": max(val) - min(val)}
+ratios = sweep["batchnorm"]["grad_data"]
+claim(all(later < earlier for earlier, later in zip(ratios, ratios[1:])),
+      "with BatchNorm, the larger the gain, the smaller the hidden weights' grad:data ratio")
 record.value("sweep", {"steps": sweep_steps, **sweep})
 
 # %%

@@ -17,7 +17,7 @@ NAV = yaml.load((REPO / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)["nav"
 class _ArticleText(HTMLParser):
     """The text a reader sees in a page's article: no code listings, scripts or permalink marks."""
 
-    SKIP = {"script", "style", "pre"}
+    SKIP = {"script", "style", "pre", "annotation"}  # a formula's text annotation is for search and screen readers
 
     def __init__(self):
         super().__init__()
