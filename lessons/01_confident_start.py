@@ -117,7 +117,8 @@ averaged = runs["original"].losses.unfold(0, 100, 1).mean(1)
 below = (averaged < baseline).nonzero()
 steps_to_baseline = int(below[0]) + 100 if len(below) else steps
 print(f"original needs {steps_to_baseline:,} steps to reach the uniform baseline of {baseline:.3f}")
-record.value("training", {"steps": steps, "original_steps_to_baseline": steps_to_baseline})
+record.value("training", {"steps": steps, "original_steps_to_baseline": steps_to_baseline,
+                          "original_steps_to_baseline_rounded": round(steps_to_baseline, -2)})  # a 100-step average: no finer
 
 # %%
 early = min(steps, lesson_steps(5_000))

@@ -59,12 +59,15 @@ for name, label in NETS.items():
         sweep[name]["grad_data"].append(first_step.ratio)
         print(f"{label}, gain {gain_label}: val loss {sweep[name]['val'][-1]:.4f}, "
               f"hidden layers' grad:data at the first step {first_step.ratio:.1e}")
-    val = sweep[name]["val"]
-    sweep[name] |= {"best": min(val), "worst": max(val), "spread": max(val) - min(val)}
+    shown = [round(v, 3) for v in sweep[name]["val"]]  # the spread of the values the page's table shows
+    sweep[name] |= {"best": min(shown), "worst": max(shown), "spread": max(shown) - min(shown)}
 ratios = sweep["batchnorm"]["grad_data"]
 claim(all(later < earlier for earlier, later in zip(ratios, ratios[1:])),
       "with BatchNorm, the larger the gain, the smaller the hidden weights' grad:data ratio")
-record.value("sweep", {"steps": sweep_steps, **sweep})
+table = "\n".join([f"| val loss | gain {' | gain '.join(GAINS)} |", "| --- |" + " ---: |" * len(GAINS)]
+                  + [f"| {label} | " + " | ".join(f"{v:.3f}" for v in sweep[name]["val"]) + " |" for name, label in NETS.items()])
+print(table)
+record.value("sweep", {"steps": sweep_steps, "table": table, **sweep})
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [1.6, 1]})

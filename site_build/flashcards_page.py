@@ -74,7 +74,9 @@ def page_markdown(cards: list[Card], titles: dict[str, str]) -> str:
 
 
 def card_markdown(card: Card, number: int, section: str | None) -> str:
-    link_text = f"Lesson: {section}" if section else "Lesson section"
+    # A section title is plain text ("fan_in or fan_out"): no underscore may turn into emphasis.
+    title = section.replace("_", r"\_") if section else None
+    link_text = f"Lesson: {title}" if title else "Lesson section"
     # Blank lines around each Markdown body: md_in_html parses a block's content only then.
     return f"""\
 <div class="flashcard" id="card-{card.id}" role="listitem" markdown>
