@@ -17,11 +17,14 @@ import json
 import textwrap
 from pathlib import Path
 
+import yaml
+
 from engine.settings import REPO_ROOT
 from practice.check import COMMAND, DEFAULT_SHEET, check_entry
 from practice.exercise import CHOICE, CHOICES, NUMBER, NUMBERS, Exercise
 from practice.exercises import BY_ID, EXERCISES
 from site_build.anchors import page_anchors
+from site_build.nav import GOING_FURTHER, going_further_pages
 
 SHEET = f"practice/{DEFAULT_SHEET.name}"
 
@@ -31,10 +34,29 @@ def pages(docs_dir: Path = REPO_ROOT / "docs") -> dict[str, str]:
 
 
 def practice_page(docs_dir: Path) -> str:
-    parts = [_introduction(), _by_objective()]
-    parts += [_exercise(number, exercise, docs_dir) for number, exercise in enumerate(EXERCISES, start=1)]
+    further = going_further_exercises(docs_dir)
+    parts = [_introduction(len(EXERCISES) - len(further), len(further)), _by_objective()]
+    for number, exercise in enumerate(EXERCISES, start=1):
+        if further and exercise is further[0]:
+            parts.append(GOING_FURTHER_HEADING)
+        parts.append(_exercise(number, exercise, docs_dir))
     parts.append(f'<script type="application/json" id="practice-data">{_embedded_json(checker_data())}</script>')
     return "\n\n".join(parts) + "\n"
+
+
+GOING_FURTHER_HEADING = f"""## {GOING_FURTHER} {{#going-further}}
+
+The exercises below drill the optional *{GOING_FURTHER}* pages; the lesson's core needs none of them."""
+
+
+def going_further_exercises(docs_dir: Path) -> list[Exercise]:
+    """The exercises that drill a Going further page: they come last in the set, after every core one."""
+    nav = yaml.load((REPO_ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)["nav"]
+    optional = set(going_further_pages(nav, docs_dir))
+    further = [e for e in EXERCISES if e.section.partition("#")[0] in optional]
+    if further != list(EXERCISES[len(EXERCISES) - len(further):]):
+        raise ValueError("practice/exercises.py: the exercises of the Going further pages must come after the core ones")
+    return further
 
 
 def checker_data() -> list[dict]:
@@ -73,10 +95,11 @@ def _embedded_json(data: object) -> str:
     return text.replace("\\\\", "\\u005c").replace("<", "\\u003c").replace("$", "\\u0024")
 
 
-def _introduction() -> str:
+def _introduction(core: int, further: int) -> str:
+    extra = f", and {further} more for the [{GOING_FURTHER}](#going-further) pages" if further else ""
     return f"""# Practice
 
-{len(EXERCISES)} calculations to do by hand, or with a calculator: about 20 minutes. Each one drills
+{core} calculations for the lesson, to do by hand or with a calculator: about 20 minutes{extra}. Each one drills
 one of the lesson's [learning objectives](index.md#objectives) and links to the section that
 teaches it. Every exercise has a hint and a worked solution, folded away until you open them.
 
