@@ -75,3 +75,18 @@ def test_one_probe_for_every_look_at_a_net_at_initialisation(records):
     quoted = records["05_batchnorm"]["depth_last_std"]
     assert quoted["none_min"] == pytest.approx(min(last), rel=1e-6)
     assert quoted["none_max"] == pytest.approx(max(last), rel=1e-6)
+
+
+def test_batchnorm_rescues_a_deep_net_at_a_bad_scale(records):
+    """The BatchNorm page's 'why normalisation is everywhere' run: every seed with BatchNorm beats every seed without."""
+    rescue = records["05_batchnorm"]["rescue"]
+    assert rescue["verdict"] == "lower"
+    assert rescue["batchnorm"]["max"] < rescue["plain"]["min"]
+
+
+def test_the_loss_log_judges_each_change_from_its_seeds(records):
+    summary, seeds = records["04_loss_log"]["summary"], records["04_loss_log"]["seeds"]
+    assert summary["seeds"] == len(seeds["kaiming"]["val"]) >= 3
+    # the confident start's fix is real in any run long enough to judge
+    assert summary["change"]["softmax_fix"].endswith("lower with every seed.")
+    assert set(summary["change"]) == set(CONFIGS) - {"original"}
