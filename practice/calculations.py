@@ -336,7 +336,7 @@ def batchnorm_identities(scale: float, shift: float) -> dict[str, float]:
 
 
 # Spot the bug: each snippet is run, and judged against what it is meant to do.
-def _fan_out_init(ns):
+def _not_fan_in_init(ns):
     return abs(ns["W1"].std().item() - TANH_GAIN / math.sqrt(30)) > 0.02
 
 
@@ -379,8 +379,8 @@ _BUG_AFTER = {
     "c": "torch.nn.functional.batch_norm(hpreact, None, None, training=True).tanh().sum().backward()",
 }
 BUG_SNIPPETS = {
-    "a": ("A tanh layer with 30 inputs and 200 units:", "W1 = torch.randn(30, 200) * (5/3) / 200**0.5",
-          _fan_out_init),
+    "a": ("A tanh layer with 30 inputs and 200 units, meant to follow the lesson's Kaiming rule, "
+          "gain/√fan_in:", "W1 = torch.randn(30, 200) * (5/3) / 200**0.5", _not_fan_in_init),
     "b": ("BatchNorm's normalisation of a batch `x` in training mode, written to match torch.nn.BatchNorm1d:",
           "xhat = (x - x.mean(0)) / torch.sqrt(x.var(0) + 1e-5)", _not_batchnorm1d),
     "c": ("The hidden layer's pre-activation, fed to a BatchNorm:", "hpreact = embcat @ W1 + b1", _dead_bias),
@@ -388,8 +388,8 @@ BUG_SNIPPETS = {
           "with torch.no_grad(): logits = model(Xval)", _forgot_eval),
     "e": ("The output layer of a fresh network with 200 hidden units and 27 symbols:",
           "W2 = torch.randn(200, 27) * 0.01; b2 = torch.zeros(27)", _output_scale),
-    "f": ("A ReLU layer with 100 inputs and 50 units:", "W = torch.randn(100, 50) * 2**0.5 / 100**0.5",
-          _relu_init),
+    "f": ("A ReLU layer with 100 inputs and 50 units, meant to follow Kaiming's rule for ReLU:",
+          "W = torch.randn(100, 50) * 2**0.5 / 100**0.5", _relu_init),
 }
 
 

@@ -17,11 +17,11 @@ from engine.model import N_EMBD, N_HIDDEN, TANH_GAIN
 
 from practice.calculations import (
     BATCHMATE_CHANGES, BUG_SNIPPETS, MYSTERY_BATCH, MYSTERY_GAIN, MYSTERY_OPTIONS, SHAPE_LAYER, SHAPE_OPTIONS,
-    UPDATE_RATIO_OPTIONS, ZERO_INIT_PARAMETERS, after_rescaling, all_zero_settled_loss, batchnorm,
-    changes_that_decouple, cross_entropy, diagnose, fold, layer_summaries, log10_update_ratio,
-    logsumexp, mean, measured_stacked_std, mystery_summary, next_character_entropy, parameters_with_gradient,
-    shape_of, shapes_option, shares_saturated, snippets_that_need_a_fix, stacked_std, train_and_eval, units_where,
-    update_ratio_verdict, variance, where_the_all_zero_net_settles, zero_init_options,
+    UPDATE_RATIO_OPTIONS, ZERO_INIT_EXAMPLES, ZERO_INIT_PARAMETERS, ZERO_INIT_STEPS, after_rescaling,
+    all_zero_settled_loss, batchnorm, changes_that_decouple, cross_entropy, diagnose, fold, layer_summaries,
+    log10_update_ratio, logsumexp, mean, measured_stacked_std, mystery_summary, next_character_entropy,
+    parameters_with_gradient, shape_of, shapes_option, shares_saturated, snippets_that_need_a_fix, stacked_std,
+    train_and_eval, units_where, update_ratio_verdict, variance, where_the_all_zero_net_settles, zero_init_options,
 )
 from practice.exercise import CHOICE, CHOICES, NUMBER, NUMBERS, Exercise, Mistake, Table, decimals, significant
 
@@ -205,10 +205,12 @@ EXERCISES: tuple[Exercise, ...] = (
         "gradient \\( p - \\bar{y} \\) is zero, where the softmax equals how often each character comes next in "
         "the training set, and the loss is then the entropy of those frequencies, "
         "\\( -\\sum_c p_c \\ln p_c = $entropy \\): below \\( \\ln $vocab_size = $uniform \\), far above what a "
-        "net that reads the context reaches. Measured: trained from all zeros, the net settles at $settled on "
-        "its sample, whose own entropy is $sample_entropy.",
+        "net that reads the context reaches. Measured: trained from all zeros for $steps steps of gradient "
+        "descent on a random sample of $examples training examples, the net's loss on that sample settles at "
+        "$settled, against $sample_entropy for the entropy of the sample's own next characters.",
         derived=lambda: dict(
             entropy=f"{next_character_entropy():.3f}", vocab_size=VOCAB_SIZE, uniform=f"{math.log(VOCAB_SIZE):.3f}",
+            steps=ZERO_INIT_STEPS, examples=ZERO_INIT_EXAMPLES,
             settled=f"{all_zero_settled_loss()[0]:.3f}", sample_entropy=f"{all_zero_settled_loss()[1]:.3f}",
         ),
     ),
@@ -305,7 +307,8 @@ EXERCISES: tuple[Exercise, ...] = (
         section="saturated-neurons.md#saturation-map",
         statement="Same table as the previous exercise:\n\n$table\n\n"
         "A unit is *dead* when it is saturated (\\( |h| > $threshold \\)) on every example, so that no "
-        "example sends a useful gradient to its weights. Which units are dead? List their numbers.",
+        "example sends a useful gradient to its weights. Which units are dead on these five examples? List their "
+        "numbers.",
         inputs=dict(table=_SATURATION_TABLE, threshold=SATURATED),
         expected=lambda **given: units_where(shares_saturated(**given), lambda share: share == 1),
         kind=CHOICES,
@@ -324,7 +327,8 @@ EXERCISES: tuple[Exercise, ...] = (
         hint="Look for columns in which every entry has \\( |h| > $threshold \\), negative entries included.",
         solution="Units $answer have \\( |h| > $threshold \\) in every row: in a saturation map they would be "
         "columns white from top to bottom. The gradient reaching their weights is multiplied by "
-        "\\( 1 - h^2 < $passed \\) on every example, so they barely move, and gradient descent cannot pull them out.",
+        "\\( 1 - h^2 < $passed \\) on every example, so they barely move: gradient descent can hardly "
+        "pull them out, and a unit saturated like this on all the data may stay stuck.",
     ),
     Exercise(
         id="sum-std",
@@ -422,8 +426,11 @@ EXERCISES: tuple[Exercise, ...] = (
         "(`torch.nn.init.calculate_gain('tanh')`).",
         solution="\\[ \\text{std} = \\frac{\\text{gain}}{\\sqrt{\\text{fan\\_in}}} = \\frac{5/3}{\\sqrt{$fan_in}} "
         "= $answer. \\]\n\n"
-        "Dividing by \\( \\sqrt{\\text{fan\\_in}} \\) undoes the growth of a sum of $fan_in terms; the gain "
-        "undoes tanh's squeezing, so the next layer sees inputs of the same scale again.",
+        "That is the rule's answer. Dividing by \\( \\sqrt{\\text{fan\\_in}} \\) undoes the growth of a sum of "
+        "$fan_in terms; the gain makes up for tanh's squeezing, which keeps a deep stack of tanh layers at a "
+        "steady scale. This is the first layer, though: its inputs are \\( \\mathcal{N}(0, 1) \\) embeddings, not "
+        "the squeezed outputs of a tanh, so 5/3 overshoots, and more of its outputs start saturated than the few "
+        "per cent of a healthy layer ([measured on the lesson's page](healthy-depth.md#kaiming-rule)).",
     ),
     Exercise(
         id="depth-compounding",
@@ -602,8 +609,8 @@ EXERCISES: tuple[Exercise, ...] = (
         "features and never looks at the batch. Momentum only changes the running estimates, which training "
         "mode does not use; eps and a bigger batch change how much the batchmates matter, not whether they "
         "do. This coupling is BatchNorm's first caveat, and the difference between training and eval is its "
-        "second. LayerNorm keeps the benefit, well-scaled activations at every depth, without either, which "
-        "is why it is the normalisation layer in transformers.",
+        "second. LayerNorm keeps the benefit, well-scaled activations at every depth, without either: it "
+        "normalises each token on its own, whatever the batch, which is why transformers use it (or a variant).",
     ),
     Exercise(
         id="running-mean-update",
@@ -722,18 +729,22 @@ EXERCISES: tuple[Exercise, ...] = (
                     "One more computes something slightly different from torch.nn.BatchNorm1d: check what "
                     "each variance divides by."),
             Mistake(lambda: {"b", "c", "d"},
-                    "One more draws its weights with the wrong fan: each unit sums over the layer's inputs."),
+                    "One more divides its weights by a different fan from the one its stated rule uses."),
             Mistake(lambda: {"a", "b", "c"},
                     "One more gives predictions that depend on which examples are evaluated together."),
         ),
-        hint="Four things to check: the fan in each initialisation; which \\( n \\) a variance divides by "
-        "(`var` divides by \\( n - 1 \\) unless told `unbiased=False`); whether a parameter's effect survives "
-        "BatchNorm's subtraction of the mean; and the mode a BatchNorm is in when it evaluates.",
-        solution="Needing a fix: **$answer**. The tanh layer divides by \\( \\sqrt{200} \\), its fan_out, "
-        "instead of \\( \\sqrt{30} \\). `x.var(0)` divides by \\( n - 1 \\), but BatchNorm normalises with the "
-        "biased variance (`x.var(0, unbiased=False)`); \\( n - 1 \\) belongs in the running variance. `b1` "
-        "before a BatchNorm is subtracted away with the mean: its gradient is 0; leave it out. And a "
-        "model fresh from training is still in training mode, so its BatchNorm normalises the validation "
+        hint="Four things to check: whether each initialisation divides by the fan its stated rule names; which "
+        "\\( n \\) a variance divides by (`var` divides by \\( n - 1 \\) unless told `unbiased=False`); whether a "
+        "parameter's effect survives BatchNorm's subtraction of the mean; and the mode a BatchNorm is in when it "
+        "evaluates.",
+        solution="Needing a fix: **$answer**. The tanh layer is meant to follow the lesson's rule, "
+        "\\( \\text{gain}/\\sqrt{\\text{fan\\_in}} \\), but divides by \\( \\sqrt{200} \\), its fan_out, "
+        "instead of \\( \\sqrt{30} \\): scaling by fan_out is "
+        "[a choice of its own](initialisation-details.md#fan-in-or-fan-out) (PyTorch's `mode='fan_out'`), but "
+        "not the rule this snippet says it follows. `x.var(0)` divides by \\( n - 1 \\), but BatchNorm "
+        "normalises with the biased variance (`x.var(0, unbiased=False)`); \\( n - 1 \\) belongs in the "
+        "running variance. `b1` before a BatchNorm is subtracted away with the mean: its gradient is 0; leave "
+        "it out. And a model fresh from training is still in training mode, so its BatchNorm normalises the validation "
         "set with that set's own statistics and updates the running estimates with it: call "
         "`model.eval()` first. The output layer scaled by 0.01 with a zero bias is the lesson's fix for a "
         "confident start, and \\( \\sqrt{2}/\\sqrt{100} \\) is Kaiming's rule for ReLU: both as intended.",
@@ -767,12 +778,16 @@ EXERCISES: tuple[Exercise, ...] = (
         hint="Write the BatchNorm output with \\( cW \\) and \\( b + d \\) in place of \\( W \\) and \\( b \\): "
         "the mean of \\( z \\) moves with both, the std is multiplied by \\( c \\). Then ask how much the output "
         "changes when one entry of \\( cW \\) changes a little.",
-        solution="With \\( z' = x(cW) + (b + d) \\), the batch mean is \\( c\\mu + d \\) and the std is "
-        "\\( c\\sigma \\), so \\( (z' - \\mu')/\\sigma' = (z - \\mu)/\\sigma \\): the output is unchanged, "
-        "$output. Since the loss takes the same value at \\( cW \\) as at \\( W \\) for every \\( W \\), a "
-        "small step \\( \\delta \\) away from \\( cW \\) does what a step \\( \\delta/c \\) away from "
-        "\\( W \\) did: the gradient is divided by \\( c = $scale \\), $new_grad. And a constant added before the mean "
-        "is subtracted cannot change anything: \\( b \\)'s gradient is 0. So \\( ($answer) \\): a bias before "
+        solution="Write \\( c = $scale \\) and \\( d = $shift \\), and let \\( \\mu \\) and \\( \\sigma \\) be the "
+        "batch mean and std of one unit's \\( xW \\). Then \\( z = xW + b \\) has mean \\( \\mu + b \\) and std "
+        "\\( \\sigma \\), and \\( z' = x(cW) + (b + d) \\) has mean \\( c\\mu + b + d \\) and std \\( c\\sigma \\), "
+        "so BatchNorm normalises both to the same values:\n\n"
+        "\\[ \\frac{z' - (c\\mu + b + d)}{c\\sigma} = \\frac{xW - \\mu}{\\sigma} "
+        "= \\frac{z - (\\mu + b)}{\\sigma}. \\]\n\n"
+        "The output is unchanged, $output. Since the loss is the same at \\( cW \\) as at \\( W \\), whatever "
+        "\\( W \\) is, a small step \\( \\delta \\) away from \\( cW \\) does what a step \\( \\delta/c \\) "
+        "away from \\( W \\) did: the gradient is divided by \\( c \\), $new_grad. And a constant added before "
+        "the mean is subtracted cannot change anything: \\( b \\)'s gradient is 0. So \\( ($answer) \\): a bias before "
         "BatchNorm is dead weight, and with BatchNorm, larger weights learn more slowly, their gradients "
         "\\( c \\) times smaller while they are \\( c \\) times larger.",
         derived=lambda output, weight_grad, scale, shift: dict(new_grad=f"{weight_grad / scale:g}"),
@@ -840,11 +855,13 @@ EXERCISES: tuple[Exercise, ...] = (
         ),
         hint="The update is \\( \\text{lr} \\times \\text{grad} \\), so its std is lr × std(grad). Divide by the "
         "weights' std, take \\( \\log_{10} \\), and compare with the rule of thumb, about −3.",
-        solution="\\[ \\log_{10}\\frac{$learning_rate \\times $grad_std}{$weight_std} = \\log_{10} $ratio "
-        "= $log_ratio. \\]\n\n"
+        solution="\\[ \\log_{10}\\left(\\frac{$learning_rate \\times $grad_std}{$weight_std}\\right) = "
+        "\\log_{10} $ratio = $log_ratio. \\]\n\n"
         "So the answer is (**$answer**): each step changes these weights by about a ten-thousandth of their "
-        "size, ten times less than the rule of thumb. The gradient alone (grad:data \\( 10^{$grad_data} \\)) "
-        "looks healthy; it is the step, learning rate included, that tells how fast the weights move.",
+        "size, ten times less than the rule of thumb. Keep the two ratios apart: the gradient's std over the "
+        "weights', the grad:data ratio, is \\( \\log_{10}\\left($grad_std/$weight_std\\right) = $grad_data \\) "
+        "here, but the rule of thumb of about −3 is for update:data, the step with the learning rate "
+        "included, and that is what says how fast the weights move.",
         derived=lambda learning_rate, grad_std, weight_std: dict(
             ratio=learning_rate * grad_std / weight_std,
             log_ratio=f"{log10_update_ratio(learning_rate, grad_std, weight_std):.1f}",

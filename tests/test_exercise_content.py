@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 
+import markdown
 import pytest
 import torch
 
@@ -23,6 +24,8 @@ from practice.calculations import (
 )
 from practice.exercise import NUMBER, NUMBERS
 from practice.exercises import BY_ID, EXERCISES
+from site_build.flashcards_page import card_markdown
+from site_build.math import render_math
 
 CARDS, _ = read_deck(DECK_PATH)
 
@@ -162,3 +165,25 @@ def test_no_card_states_an_exercises_answer(exercise):
 def test_the_deck_counts_its_objectives_as_the_exercises_do():
     assert {card.objective for card in CARDS} == {e.objective for e in EXERCISES} == set(range(1, 6))
     assert math.isclose(SATURATED, 0.97)
+
+
+# ---------------------------------------------------------------------------------------
+# Every formula is typeset
+
+
+def _typeset(text: str) -> str:
+    """Markdown as the site renders it (math found by arithmatex, then MathML), with the MathML taken out."""
+    html = markdown.markdown(text, extensions=["attr_list", "md_in_html", "pymdownx.arithmatex"],
+                             extension_configs={"pymdownx.arithmatex": {"generic": True}})
+    return re.sub(r"<math\b.*?</math>", "", render_math(html), flags=re.S)
+
+
+def test_no_tex_is_left_as_text_on_a_card_or_in_an_exercise():
+    # Display math that arithmatex misses stays text, and Markdown eats its backslash escapes:
+    # \text{fan\_in} reached the page as \text{fan_in}.
+    texts = {card.id: card_markdown(card, 1, None) for card in CARDS}
+    parts = ("statement", "hint", "solution")
+    texts |= {f"{e.id}.{part}": e.render(getattr(e, part)) for e in EXERCISES for part in parts}
+    for name, text in texts.items():
+        left = re.findall(r"\\[a-zA-Z]+|\\[()\[\]]", _typeset(text))
+        assert not left, (name, left)
