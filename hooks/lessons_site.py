@@ -12,10 +12,9 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
-from engine.record import DARK_SUFFIX
 from engine.settings import SettingError, quick_mode
 from site_build import flashcards_page, practice_page
-from site_build.figures import with_dark_variants
+from site_build.figures import dark_variant_of, with_dark_variants
 from site_build.lesson_runs import NOTEBOOK_DIR, LessonError, lesson_scripts, run_lessons
 from site_build.math import render_math
 from site_build.math_font import FONT_URL, math_characters, math_font
@@ -70,9 +69,10 @@ def on_files(files, config):
     _dark_figures.clear()
     for slug, result in _results.items():
         for figure in sorted((result.dir / "figures").glob("*.png")):
-            files.append(File.generated(config, f"{FIGURES_URL}/{slug}/{figure.name}", abs_src_path=str(figure)))
-            if figure.name.endswith(f"{DARK_SUFFIX}.png"):
-                _dark_figures.add(f"{FIGURES_URL}/{slug}/{figure.name.removesuffix(f'{DARK_SUFFIX}.png')}")
+            path = f"{FIGURES_URL}/{slug}/{figure.name}"
+            files.append(File.generated(config, path, abs_src_path=str(figure)))
+            if stem := dark_variant_of(path):
+                _dark_figures.add(stem)
         # The run cache lays out code/<script>.ipynb as the site serves it: a real source
         # folder, which mkdocs-jupyter needs to render the notebook as a page.
         files.append(File(f"{NOTEBOOK_DIR}/{result.notebook.name}", str(result.dir), config["site_dir"], config["use_directory_urls"]))

@@ -13,6 +13,12 @@ from site_build.pages import FIGURES_URL
 _FIGURE_IMG = re.compile(rf'<img\b([^>]*?)\bsrc="((?:\.\./)*{FIGURES_URL}/[^"#]+?)\.png"([^>]*?)\s*/?>')
 
 
+def dark_variant_of(path: str) -> str | None:
+    """"figures/<script>/<name>" when `path` is that figure's dark variant (figures/<script>/<name>.dark.png), else None."""
+    suffix = f"{DARK_SUFFIX}.png"
+    return path.removesuffix(suffix) if path.endswith(suffix) else None
+
+
 def with_dark_variants(page_html: str, has_dark_variant: Callable[[str], bool]) -> str:
     """Pair every figure that has a dark variant with it; `has_dark_variant("figures/<script>/<name>")`."""
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import shutil
 import signal
@@ -112,10 +113,13 @@ def run_lessons(
         todo.sort(key=lambda item: -durations.get(item[0].stem, float("inf")))
         log(f"running {len(todo)} lesson script(s){' (quick mode)' if quick else ''}: {', '.join(s.stem for s, _ in todo)}")
         # Ctrl-C reaches the workers too; they ignore it and this process stops them, so that a
-        # learner sees one line instead of a traceback from every worker.
-        pool = ProcessPoolExecutor(min(2, len(todo)), initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
+        # learner sees one line instead of a traceback from every worker. Workers are started
+        # afresh, not forked: a fork of a process with threads (`mkdocs serve`'s, a test run's)
+        # can inherit a lock some other thread held, and wait for it forever.
+        pool = ProcessPoolExecutor(min(2, len(todo)), mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
         try:
-            pending = {pool.submit(_execute, script, out, quick): (script, out) for script, out in todo}
+            pending = {pool.submit(_execute, script, out, quick, _shown(script)): (script, out) for script, out in todo}
             while pending:
                 finished, _ = wait(pending, timeout=progress_every, return_when=FIRST_COMPLETED)
                 for future in finished:
@@ -142,7 +146,15 @@ def run_lessons(
     return dict(sorted(results.items()))
 
 
-def _execute(script: Path, out: Path, quick: bool) -> float:
+def _shown(script: Path) -> str:
+    """The script as an error message names it: relative to the repository when it is inside."""
+    try:
+        return str(script.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(script)
+
+
+def _execute(script: Path, out: Path, quick: bool, shown: str) -> float:
     """Execute one script as a notebook; the result folder appears only if it succeeds."""
     import jupytext
     import nbformat
@@ -181,7 +193,7 @@ def _execute(script: Path, out: Path, quick: bool) -> float:
             (i for i, cell in enumerate(notebook.cells, 1) if any(o.get("output_type") == "error" for o in cell.get("outputs", []))),
             "?",
         )
-        raise LessonError(f"{script.relative_to(REPO_ROOT)}: cell {failed} failed: {err.ename}: {err.evalue}") from None
+        raise LessonError(f"{shown}: cell {failed} failed: {err.ename}: {err.evalue}") from None
     (work / NOTEBOOK_DIR).mkdir()
     nbformat.write(notebook, work / NOTEBOOK_DIR / f"{script.stem}.ipynb")
     shutil.copyfile(script, work / NOTEBOOK_DIR / script.name)

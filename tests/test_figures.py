@@ -1,6 +1,6 @@
 """site_build.figures: every lesson figure is paired with its dark-scheme variant."""
 
-from site_build.figures import with_dark_variants
+from site_build.figures import dark_variant_of, with_dark_variants
 
 
 def test_a_figure_with_a_dark_variant_becomes_a_pair_for_the_two_schemes():
@@ -15,3 +15,8 @@ def test_a_figure_with_a_dark_variant_becomes_a_pair_for_the_two_schemes():
 def test_other_images_are_left_alone():
     html = '<img alt="x" src="../figures/04_loss_log/old.png"><img src="logo.png">'
     assert with_dark_variants(html, lambda stem: False) == html
+
+
+def test_dark_variants_are_known_by_their_file_names():
+    assert dark_variant_of("figures/04_loss_log/curves.dark.png") == "figures/04_loss_log/curves"
+    assert dark_variant_of("figures/04_loss_log/curves.png") is None

@@ -203,7 +203,7 @@ function buildForm(form, exercise) {
       const input = document.createElement("input");
       Object.assign(input, { type: "text", id: `answer-${id}-${i + 1}`, autocomplete: "off", spellcheck: false });
       input.setAttribute("autocapitalize", "off");
-      field.append(count === 1 ? "Your answer " : `Entry ${i + 1} `, input);
+      field.append(count === 1 ? "Answer " : `Entry ${i + 1} `, input);
       group.append(field);
       inputs.push(input);
     }
@@ -211,7 +211,7 @@ function buildForm(form, exercise) {
   } else {
     const fieldset = document.createElement("fieldset");
     const legend = document.createElement("legend");
-    legend.textContent = exercise.kind === "choice" ? "Your answer: one option" : "Your answer: every option that applies";
+    legend.textContent = exercise.kind === "choice" ? "Choose one:" : "Choose every option that applies:";
     fieldset.append(legend);
     const descriptions = section.elements.filter((el) => el.classList.contains("practice-options"))
       .flatMap((el) => [...el.querySelectorAll("li")]);
@@ -237,8 +237,8 @@ function buildForm(form, exercise) {
   feedback.className = "practice-feedback";
   feedback.setAttribute("role", "status");
   form.append(button, feedback);
-  const hint = section.elements.find((el) => el.tagName === "DETAILS" && el.classList.contains("tip"));
-  return { exercise, form, inputs, feedback, hint, heading: section.heading };
+  const folded = (kind) => section.elements.find((el) => el.tagName === "DETAILS" && el.classList.contains(kind));
+  return { exercise, form, inputs, feedback, hint: folded("tip"), solution: folded("success"), heading: section.heading };
 }
 
 function readAnswer(widget) {
@@ -280,15 +280,18 @@ function showVerdict(widget, result) {
     p.textContent = line;
     feedback.append(p);
   }
-  if (result.status === "wrong" && widget.hint) {
+  // Wrong: where the hint is. Right: the worked solution, to compare the route as well as the result.
+  const [details, label] = result.status === "wrong" ? [widget.hint, "Show the hint"]
+    : result.status === "right" ? [widget.solution, "Compare with the worked solution"] : [null, null];
+  if (details) {
     const p = document.createElement("p");
     const open = document.createElement("button");
     open.type = "button";
     open.className = "practice-hint-link";
-    open.textContent = "Show the hint";
+    open.textContent = label;
     open.addEventListener("click", () => {
-      widget.hint.open = true;
-      widget.hint.querySelector("summary").focus();
+      details.open = true;
+      details.querySelector("summary").focus();
     });
     p.append(open, " (also folded under this exercise).");
     feedback.append(p);
