@@ -51,7 +51,7 @@ ax.set_xlabel("x (the pre-activation)")
 ax.legend(loc="lower right")
 record.figure(fig, "tanh_and_slope", alt="""tanh and its derivative 1 − tanh² from −4 to 4. The derivative is 1 at 0,
     {{ slope.1:.2f }} at 1, {{ slope.2:.4f }} at 2 and {{ slope.3:.4f }} at 3; beyond |x| = {{ slope.saturation_edge:.2f }},
-    shaded, |tanh| exceeds 0.97 and the derivative is below {{ slope.edge:.3f }}.""")
+    shaded, |tanh| exceeds 0.97 and the derivative is below {{ slope.edge:.4f }}.""")
 
 # %% [markdown]
 # ## The hidden layer at initialisation
@@ -86,7 +86,7 @@ for name in NAMES:
 init["w1_grad_ratio"] = init["kaiming"]["w1_grad_norm"] / init["softmax_fix"]["w1_grad_norm"]
 claim(init["softmax_fix"]["pre_std"] > 2 * edge, "N(0, 1) hidden weights put the pre-activations far past the saturation edge")
 claim(init["w1_grad_ratio"] > 1, "the gradient reaching W1 is larger with kaiming")
-rms_ratio = init["kaiming"]["rms_slope"] / init["softmax_fix"]["rms_slope"]
+init["rms_ratio"] = rms_ratio = init["kaiming"]["rms_slope"] / init["softmax_fix"]["rms_slope"]
 claim(abs(init["w1_grad_ratio"] / rms_ratio - 1) < 0.2, "W1's gradient norm follows the slopes' root mean square")
 claim(init["softmax_fix"]["dead_units"] == 0, "no unit is dead on this batch, even with softmax_fix")
 claim(init["kaiming"]["saturated"] > init["tanh_fix"]["saturated"], "the Kaiming scale saturates more of the layer than the guessed 0.2")

@@ -128,7 +128,7 @@ EXERCISES: tuple[Exercise, ...] = (
         hint="Multiply each logit by the scale first, then compute the loss exactly as before.",
         solution="The scaled logits are \\( ($scaled) \\), and\n\n"
         "\\[ \\ln\\sum_j e^{z_j} - z_$target = $answer, \\]\n\n"
-        "close to the uniform guess's \\( \\ln 4 = $uniform \\) and far below the unscaled $unscaled. Small "
+        "much nearer the uniform guess's \\( \\ln 4 = $uniform \\) than the unscaled $unscaled. Small "
         "logits make an unsure start: the fix for a confidently wrong network.",
         derived=lambda scale, symbols, logits, target: dict(
             scaled=[scale * z for z in logits],

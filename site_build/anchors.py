@@ -19,7 +19,8 @@ HEADING = re.compile(r"(#{1,6})\s+(.*?)\s*#*\s*\Z")
 ATTR_LIST = re.compile(r"\{:?([^{}]*)\}\s*\Z")
 ATTR_ID = re.compile(r"#([A-Za-z][\w-]*)")
 HTML_ID = re.compile(r"""\bid=["']([^"']+)["']""")
-INLINE_MARKUP = re.compile(r"[*_`]|\[([^\]]*)\]\([^)]*\)")
+# Emphasis and code marks, and links (their text kept); an underscore inside a word is a letter ("fan_in").
+INLINE_MARKUP = re.compile(r"[*`]|(?<!\w)_+|_+(?!\w)|\[([^\]]*)\]\([^)]*\)")
 
 
 def section_titles(docs_dir: Path) -> dict[str, str]:
