@@ -21,7 +21,7 @@ import yaml
 
 from engine.settings import REPO_ROOT
 from practice.check import COMMAND, DEFAULT_SHEET, check_entry
-from practice.exercise import CHOICE, CHOICES, NUMBER, NUMBERS, Exercise
+from practice.exercise import NUMBER, NUMBERS, Exercise
 from practice.exercises import BY_ID, EXERCISES
 from site_build.anchors import page_anchors
 from site_build.nav import GOING_FURTHER, going_further_pages
@@ -65,27 +65,22 @@ def checker_data() -> list[dict]:
 
 
 def _exercise_data(exercise: Exercise) -> dict:
-    data = {"id": exercise.id, "title": exercise.title, "kind": exercise.kind}
-    if exercise.kind in (NUMBER, NUMBERS):
-        tolerance = exercise.precision.tolerance
-        tolerances = (lambda v: [tolerance(x) for x in v]) if exercise.kind == NUMBERS else tolerance
-        data["answer"] = _json_value(exercise.answer)
-        data["tolerance"] = tolerances(exercise.answer)
-        data["mistakes"] = [{"value": _json_value(wrong), "tolerance": tolerances(wrong), "diagnosis": diagnosis}
-                            for wrong, diagnosis in exercise.known_mistakes()]
-    else:
-        data["labels"] = list(exercise.options)  # as the page writes them, in its order
-        data["answer"] = _json_value(exercise.answer)
-        data["mistakes"] = [{"value": _json_value(wrong), "diagnosis": diagnosis} for wrong, diagnosis in exercise.known_mistakes()]
-    return data
+    """The answer and each known mistake as the checker compares them: numbers with the tolerance
+    around each value (Precision.tolerance), labels in normal form; the options in the page's order."""
 
+    def target(value: object) -> dict:
+        if exercise.kind == NUMBER:
+            return {"value": value, "tolerance": exercise.precision.tolerance(value)}
+        if exercise.kind == NUMBERS:
+            return {"value": list(value), "tolerance": [exercise.precision.tolerance(x) for x in value]}
+        return {"value": sorted(value) if isinstance(value, frozenset) else value}
 
-def _json_value(value: object) -> object:
-    if isinstance(value, frozenset):
-        return sorted(value)
-    if isinstance(value, tuple):
-        return list(value)
-    return value
+    answer = target(exercise.answer)
+    return {
+        "id": exercise.id, "title": exercise.title, "kind": exercise.kind, "labels": list(exercise.options),
+        "answer": answer["value"], "tolerance": answer.get("tolerance"),
+        "mistakes": [target(wrong) | {"diagnosis": diagnosis} for wrong, diagnosis in exercise.known_mistakes()],
+    }
 
 
 def _embedded_json(data: object) -> str:
