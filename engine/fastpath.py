@@ -105,12 +105,16 @@ class MLPStack:
         self.row_offsets = (torch.arange(K, device=self.C.device) * vocab).view(K, 1, 1)
         self.minus_ones = torch.empty(0)  # made once per minibatch shape, for the softmax's backward
 
-    def step(self, Xb: torch.Tensor, Yb: torch.Tensor, lr: float) -> torch.Tensor:
-        """One SGD step of every net on its own minibatch: Xb (K, n, block), Yb (K, n); returns the K losses."""
+    def step(self, Xb: torch.Tensor, Yb: torch.Tensor, lr: float, picked: torch.Tensor) -> None:
+        """One SGD step of every net on its own minibatch: Xb (K, n, block), Yb (K, n).
+
+        Writes into `picked` (K, n, 1) the log-probability each net gave each target, before the
+        update: each net's loss is minus their mean (train_side_by_side takes it for many steps at once).
+        """
         C, W1, b1, W2, b2, bn = self.C, self.W1, self.b1, self.W2, self.b2, self.bn
         K, n = Yb.shape
         # forward pass, as lecture 3 writes it
-        rows = (Xb + self.row_offsets).view(-1)
+        rows = (Xb if K == 1 else Xb + self.row_offsets).reshape(-1)
         embcat = C.view(-1, C.shape[2]).index_select(0, rows).view(K, n, -1)  # C[Xb], (K, n, block·n_embd)
         if bn is None:  # 2·hpreact straight from the product (doubling is exact), for tanh as a sigmoid below
             hpreact = torch.baddbmm(b1, embcat, W1, beta=2, alpha=2)
@@ -134,7 +138,7 @@ class MLPStack:
         logits = torch.baddbmm(b2, h, W2)
         logprobs = logits.log_softmax(2)
         target = Yb.unsqueeze(2)
-        loss = -logprobs.gather(2, target).mean((1, 2))
+        torch.gather(logprobs, 2, target, out=picked)
 
         # backward pass, as lecture 4 derives it; each gradient goes straight into its update
         dlogits = logprobs.exp_()  # softmax …
@@ -160,7 +164,6 @@ class MLPStack:
         db1 = dhprebn.sum(1, keepdim=True)
         b1.add_(db1 if self.all_b1_train else db1 * self.b1_trains, alpha=-lr)  # a fixed zero bias stays zero
         C.view(-1, C.shape[2]).index_add_(0, rows, dembcat.view(-1, C.shape[2]), alpha=-lr)  # each example's rows of C
-        return loss
 
     @torch.no_grad()
     def write_back(self) -> None:
@@ -221,13 +224,16 @@ def train_side_by_side(
     stack = MLPStack(models)
     minibatches = Minibatches(generators, X, Y)
     losses = torch.empty(len(models), max(steps, 1))
+    picked = torch.empty(DRAW_CHUNK, len(models), BATCH_SIZE, 1)  # each step's log-probabilities of the targets
     start = time.perf_counter()
     bar = progress_bar(steps, progress)
     for step in range(steps):
-        if step % DRAW_CHUNK == 0:
+        i = step % DRAW_CHUNK
+        if i == 0:
             Xs, Ys = minibatches.draw(min(DRAW_CHUNK, steps - step))
-        losses[:, step] = stack.step(Xs[step % DRAW_CHUNK], Ys[step % DRAW_CHUNK], learning_rate(step, steps))
-        if step % 1000 == 999 or step == steps - 1:  # a bar redrawn every step would cost more than the step
+        stack.step(Xs[i], Ys[i], learning_rate(step, steps), picked[i])
+        if i == len(Xs) - 1:  # a chunk's losses at once, and the bar (redrawn every step, it would cost more than the step)
+            losses[:, step - i : step + 1] = -picked[: i + 1].mean((2, 3)).T
             bar.set_postfix(loss=" ".join(f"{loss:.3f}" for loss in losses[:, step].tolist()), refresh=False)
             bar.update(step + 1 - bar.n)
     bar.close()

@@ -97,22 +97,19 @@ class DeepStep:
         for block, norm in zip(self.blocks, self.norms):
             # tanh(z) = 2·sigmoid(2z) − 1: here torch.tanh takes several times as long as torch.sigmoid.
             # Doubling is exact in floating point, so 2z may come straight out of the product.
-            doubled = block.tanh and norm is None
-            scale = 2 if doubled else 1
-            if block.bias is None:
-                z = torch.mm(x, block.weight) if not doubled else torch.mm(x, block.weight).mul_(_TWO)
+            doubled = block.tanh and norm is None and block.bias is not None
+            if doubled:
+                z = torch.addmm(block.bias, x, block.weight, beta=2, alpha=2)
             else:
-                z = torch.addmm(block.bias, x, block.weight, beta=scale, alpha=scale)
+                z = torch.mm(x, block.weight) if block.bias is None else torch.addmm(block.bias, x, block.weight)
             pre_norm = stats = None
             if norm is not None:
                 gamma, beta, running_mean, running_var = norm
                 # Also moves the running estimates, as BatchNorm1d does (the variance unbiased).
                 pre_norm = z
                 z, *stats = torch.native_batch_norm(z, gamma, beta, running_mean, running_var, True, block.norm.momentum, block.norm.eps)
-                if block.tanh:
-                    z.mul_(_TWO)
             if block.tanh:
-                z = torch.add(_MINUS_ONE, z.sigmoid_(), alpha=2)
+                z = torch.add(_MINUS_ONE, (z if doubled else z.mul_(_TWO)).sigmoid_(), alpha=2)
             saved.append((x, pre_norm, stats, z))
             x = z
         logprobs = x.log_softmax(1)
