@@ -409,6 +409,8 @@ def report(results: dict) -> str:
         lines.append(f"| {name} | {t['train_loss']:.4f} | {e['train_loss']:.4f} | {t['val_loss']:.4f} | {e['val_loss']:.4f} | {'yes' if a['agrees'] else 'NO'} |")
     lines += ["", "targets (issue 15)", "", "| target | measured | met |", "| --- | ---: | --- |"]
     lines += [f"| {what} | {value} | {met} |" for what, value, met in targets(results)]
+    if "site_error" in results:
+        lines += ["", "the site did not build, so it was not measured: " + " / ".join(results["site_error"])]
     if "site" in results:
         site = results["site"]
         lines += ["", f"the site{' (quick mode)' if site['quick'] else ''}", "", "| step | seconds | peak MiB |", "| --- | ---: | ---: |"]
@@ -466,7 +468,11 @@ def main(argv: list[str] | None = None) -> int:
     log("loss log …")
     results["loss_log"] = loss_logs(2_000 if args.quick else FULL_STEPS, threads, log=log)
     log("site …")
-    results["site"] = site_builds(args.quick, log=log)
+    try:
+        results["site"] = site_builds(args.quick, log=log)
+    except (RuntimeError, TimeoutError) as err:  # a page broken mid-edit: keep the training numbers measured so far
+        results["site_error"] = str(err).strip().splitlines()[-3:]
+        log(f"  the site did not build: {' / '.join(results['site_error'])}")
     results["machine"]["load_average_end"] = os.getloadavg()
     results["peak_mib_self"] = _kib_to_mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 

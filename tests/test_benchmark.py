@@ -112,3 +112,20 @@ def test_a_failing_command_says_so():
 def test_cli_help():
     result = run_python("-m", "benchmark", "--help")
     assert result.returncode == 0 and "--quick" in result.stdout and "--json" in result.stdout
+
+
+def test_a_site_that_does_not_build_leaves_the_training_numbers(in_process, short_loss_log, monkeypatch, capsys):
+    def broken(quick, log):
+        raise RuntimeError("mkdocs build … failed (exit 1):\nERROR - page.md: no value named 'x'\nAborted with a BuildError!")
+
+    monkeypatch.setattr(bench, "site_builds", broken)
+    monkeypatch.setattr(bench, "step_times", lambda steps, repeats, log: table_of_zeros())
+    monkeypatch.setattr(bench, "loss_logs", lambda steps, threads, log: short_loss_log)
+    assert bench.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "the site did not build" in out and "Aborted with a BuildError!" in out and "| kaiming |" in out
+
+
+def table_of_zeros():
+    row = {v: {"us_per_step": 1.0, "threads": 1, "peak_mib": 1.0} for v in ("engine", "loop_default", "loop_1")}
+    return {name: {**row, "loop_faster": "loop_1", "speedup": 1.0} for name in bench.STEP_NETS}
