@@ -154,8 +154,11 @@ def _shown(script: Path) -> str:
         return str(script)
 
 
-def _execute(script: Path, out: Path, quick: bool, shown: str) -> float:
-    """Execute one script as a notebook; the result folder appears only if it succeeds."""
+def _execute(script: Path, out: Path, quick: bool, shown: str | None = None) -> float:
+    """Execute one script as a notebook; the result folder appears only if it succeeds.
+
+    `shown` names the script in an error; the caller works it out, since a worker started afresh
+    knows the repository only as it is on disk."""
     import jupytext
     import nbformat
     from jupyter_client import KernelManager
@@ -193,7 +196,7 @@ def _execute(script: Path, out: Path, quick: bool, shown: str) -> float:
             (i for i, cell in enumerate(notebook.cells, 1) if any(o.get("output_type") == "error" for o in cell.get("outputs", []))),
             "?",
         )
-        raise LessonError(f"{shown}: cell {failed} failed: {err.ename}: {err.evalue}") from None
+        raise LessonError(f"{shown or _shown(script)}: cell {failed} failed: {err.ename}: {err.evalue}") from None
     (work / NOTEBOOK_DIR).mkdir()
     nbformat.write(notebook, work / NOTEBOOK_DIR / f"{script.stem}.ipynb")
     shutil.copyfile(script, work / NOTEBOOK_DIR / script.name)
