@@ -11,7 +11,9 @@ import colorsys
 import matplotlib
 import numpy as np
 import torch
+from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
 
 from engine.diagnostics import smoothed_log10
 
@@ -64,9 +66,6 @@ DARK_INK = "#e2e4e9"
 
 def for_dark_scheme(fig) -> None:
     """Recolour a finished figure in place for a dark page; images (heatmaps) keep their colour maps."""
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
     for artist in fig.findobj(include_self=True):
         if isinstance(artist, (Figure, Axes)):  # their backgrounds are patches, recoloured as such
             continue
@@ -119,7 +118,7 @@ _COLOUR_PROPERTIES = [
     ("get_color", "set_color"),  # lines, text
     ("get_markerfacecolor", "set_markerfacecolor"),
     ("get_markeredgecolor", "set_markeredgecolor"),
-    ("get_facecolor", "set_facecolor"),  # patches, collections, the figure and axes backgrounds
+    ("get_facecolor", "set_facecolor"),  # patches (the figure's and the axes' backgrounds too), collections
     ("get_edgecolor", "set_edgecolor"),
 ]
 
