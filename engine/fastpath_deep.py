@@ -187,7 +187,8 @@ def train_fast(
         lr = learning_rate(step, steps)
         if model.retain_grads or wants(step):
             losses[step] = sgd_step(model, parameters, Xb, Yb, lr)
-            observe(step, model, lr)
+            if observe is not None:
+                observe(step, model, lr)
         else:
             losses[step] = fast.step(Xb, Yb, lr)
         if step % 1000 == 999 or step == steps - 1:  # a bar redrawn every step would cost more than the step

@@ -118,3 +118,13 @@ def test_a_failing_job_names_its_error(dataset):
     trainings = {"a": Training(net, generator, observe=broken), "b": Training(*build("deep"))}
     with pytest.raises(RuntimeError, match="the watcher broke"):
         train_all(trainings, dataset, 5)
+
+
+def test_a_net_whose_gradients_are_kept_trains_through_the_loop_step(dataset):
+    """retain_grads asks for every layer's gradient: the loop's own step gives it, with or without an observer."""
+    net, generator = build("deep")
+    net.retain_grads = True
+    loop_net, loop_generator = build("deep")
+    loop_net.retain_grads = True
+    assert torch.equal(train_fast(net, dataset, 5, generator).losses, train(loop_net, dataset, 5, loop_generator).losses)
+    assert net.layers[3].out.grad is not None
