@@ -391,3 +391,20 @@ def test_the_flashcards_page_offers_the_deck_for_anki(page, server, tmp_path):
     with sqlite3.connect(tmp_path / "collection.anki2") as connection:
         guids = [guid for (guid,) in connection.execute("SELECT guid FROM notes")]
     assert guids == [note_guid(card.id) for card in load_deck()]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_practice_feedback_is_accessible_in_both_schemes(browser, server, scheme):
+    exercise = first_of_kind("number")
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    page.goto(f"{server}/practice/", wait_until="networkidle")
+    field = page.locator(f"form[data-exercise='{exercise.id}'] input")
+    field.fill(exercise.precision.format(exercise.answer * 2 + 1))
+    field.press("Enter")
+    assert page.locator(f"form[data-exercise='{exercise.id}'] .practice-feedback").inner_text().startswith("Not yet.")
+    results = Axe().run(page)
+    context.close()
+    serious = [f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']]}"
+               for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not serious, serious
