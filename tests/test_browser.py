@@ -203,10 +203,14 @@ def test_flashcard_flips_with_the_keyboard(page, server):
     assert not back.is_visible()
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("src, path", list(urls()))
-def test_no_serious_accessibility_violations(page, server, src, path):
+def test_no_serious_accessibility_violations(browser, server, src, path, scheme):
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
     page.goto(server + path, wait_until="networkidle")
     results = Axe().run(page)
+    context.close()
     serious = [
         f"{v['id']} ({v['impact']}): {v['help']}"
         for v in results.response["violations"]
