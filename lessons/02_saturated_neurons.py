@@ -77,7 +77,6 @@ for name in NAMES:
         "pre_std": pre[name].std(),
         "saturated": saturation_share(h[name]),
         "mean_slope": (1 - h[name] ** 2).mean(),
-        "rms_slope": (1 - h[name] ** 2).pow(2).mean().sqrt(),
         "dead_units": dead_units(h[name]),
         "w1_grad_norm": first_layer.weight.grad.norm().item(),
     }
@@ -85,9 +84,7 @@ for name in NAMES:
           f"mean local derivative {init[name]['mean_slope']:.3f}   |dL/dW1| {init[name]['w1_grad_norm']:.4f}")
 init["w1_grad_ratio"] = init["kaiming"]["w1_grad_norm"] / init["softmax_fix"]["w1_grad_norm"]
 claim(init["softmax_fix"]["pre_std"] > 2 * edge, "N(0, 1) hidden weights put the pre-activations far past the saturation edge")
-claim(init["w1_grad_ratio"] > 1, "the gradient reaching W1 is larger with kaiming")
-init["rms_ratio"] = rms_ratio = init["kaiming"]["rms_slope"] / init["softmax_fix"]["rms_slope"]
-claim(abs(init["w1_grad_ratio"] / rms_ratio - 1) < 0.2, "W1's gradient norm follows the slopes' root mean square")
+claim(1.5 < init["w1_grad_ratio"] < 2.5, "the saturated layer's weights get only about half the gradient")
 claim(init["softmax_fix"]["dead_units"] == 0, "no unit is dead on this batch, even with softmax_fix")
 claim(init["kaiming"]["saturated"] > init["tanh_fix"]["saturated"], "the Kaiming scale saturates more of the layer than the guessed 0.2")
 record.value("init", init)

@@ -17,6 +17,7 @@ import flashcards
 from flashcards.anki import export_anki
 from flashcards.deck import DECK_PATH, DOCS_DIR, Card, load_deck
 from site_build.anchors import section_titles
+from site_build.nav import GOING_FURTHER, optional_pages
 
 ASSETS = Path(flashcards.__file__).with_name("assets")  # served as they are
 PAGE = "flashcards.md"
@@ -29,7 +30,8 @@ INTRO = """\
 
 These {count} cards hold what this lesson wants you to remember, in the order of its
 [learning objectives](index.md#objectives). Read the question, answer it in your head, then
-flip the card. Each answer links back to the lesson section that teaches it.
+flip the card. Each answer links back to the lesson section that teaches it; cards marked
+*Going further* drill the optional pages.
 
 **Keys:** <kbd>Space</kbd> or <kbd>Enter</kbd> flips the card, <kbd>←</kbd> and <kbd>→</kbd>
 move to the previous and next card.
@@ -49,7 +51,7 @@ def pages(deck_path: Path = DECK_PATH, docs_dir: Path = DOCS_DIR) -> dict[str, s
     """{path in the site: content} for the Flashcards page, its script and styles, and the Anki package."""
     cards = load_deck(deck_path)
     return {
-        PAGE: page_markdown(cards, section_titles(docs_dir)),
+        PAGE: page_markdown(cards, section_titles(docs_dir), optional_pages(docs_dir)),
         SCRIPT: (ASSETS / "flashcards.js").read_text(encoding="utf-8"),
         STYLES: (ASSETS / "flashcards.css").read_text(encoding="utf-8"),
         ANKI_PACKAGE: anki_package(cards, deck_path.stat().st_mtime),
@@ -65,22 +67,24 @@ def anki_package(cards: list[Card], timestamp: float) -> bytes:
         return path.read_bytes()
 
 
-def page_markdown(cards: list[Card], titles: dict[str, str]) -> str:
+def page_markdown(cards: list[Card], titles: dict[str, str], optional: set[str] = frozenset()) -> str:
+    """The page; a card whose lesson section is on an optional page (`optional`) says so."""
     intro = INTRO.format(count=len(cards), anki=ANKI_PACKAGE)
     blocks = [intro, '<div class="flashcards" role="list" markdown>\n']
-    blocks += [card_markdown(card, number, titles.get(card.link)) for number, card in enumerate(cards, 1)]
+    blocks += [card_markdown(card, number, titles.get(card.link), card.link.partition("#")[0] in optional)
+               for number, card in enumerate(cards, 1)]
     blocks.append("</div>\n")
     return "\n".join(blocks)
 
 
-def card_markdown(card: Card, number: int, section: str | None) -> str:
+def card_markdown(card: Card, number: int, section: str | None, going_further: bool = False) -> str:
     # A section title is plain text ("fan_in or fan_out"): no underscore may turn into emphasis.
     title = section.replace("_", r"\_") if section else None
     link_text = f"Lesson: {title}" if title else "Lesson section"
     # Blank lines around each Markdown body: md_in_html parses a block's content only then.
     return f"""\
 <div class="flashcard" id="card-{card.id}" role="listitem" markdown>
-<p class="flashcard-meta">Card {number} · objective {card.objective}</p>
+<p class="flashcard-meta">Card {number} · objective {card.objective}{f" · {GOING_FURTHER}" if going_further else ""}</p>
 <div class="flashcard-front" markdown>
 
 {card.front.strip()}

@@ -9,6 +9,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import yaml
+
+from engine.settings import REPO_ROOT
+
 from site_build.lesson_runs import NOTEBOOK_DIR
 
 CODE_SECTION = "The code behind the pages"
@@ -36,6 +40,12 @@ def narrative_pages(nav: list, docs_dir: Path) -> list[str]:
 def core_pages(nav: list, docs_dir: Path) -> list[str]:
     """The hand-written pages of the lesson itself: every narrative page outside the Going further section."""
     return _pages(nav, docs_dir, lambda title: title != GOING_FURTHER)
+
+
+def optional_pages(docs_dir: Path) -> set[str]:
+    """The Going further pages of the site's own nav (mkdocs.yml): what practice and cards mark as optional."""
+    nav = yaml.load((REPO_ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader)["nav"]
+    return set(going_further_pages(nav, docs_dir))
 
 
 def going_further_pages(nav: list, docs_dir: Path) -> list[str]:

@@ -17,14 +17,12 @@ import json
 import textwrap
 from pathlib import Path
 
-import yaml
-
 from engine.settings import REPO_ROOT
 from practice.check import COMMAND, DEFAULT_SHEET, check_entry
 from practice.exercise import NUMBER, NUMBERS, Exercise
 from practice.exercises import BY_ID, EXERCISES
 from site_build.anchors import page_anchors
-from site_build.nav import GOING_FURTHER, going_further_pages
+from site_build.nav import GOING_FURTHER, optional_pages
 
 SHEET = f"practice/{DEFAULT_SHEET.name}"
 
@@ -35,7 +33,7 @@ def pages(docs_dir: Path = REPO_ROOT / "docs") -> dict[str, str]:
 
 def practice_page(docs_dir: Path) -> str:
     further = going_further_exercises(docs_dir)
-    parts = [_introduction(len(EXERCISES) - len(further), len(further)), _by_objective()]
+    parts = [_introduction(len(EXERCISES) - len(further), len(further)), _by_objective(further)]
     for number, exercise in enumerate(EXERCISES, start=1):
         if further and exercise is further[0]:
             parts.append(GOING_FURTHER_HEADING)
@@ -51,8 +49,7 @@ The exercises below drill the optional *{GOING_FURTHER}* pages; the lesson's cor
 
 def going_further_exercises(docs_dir: Path) -> list[Exercise]:
     """The exercises that drill a Going further page: they come last in the set, after every core one."""
-    nav = yaml.load((REPO_ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)["nav"]
-    optional = set(going_further_pages(nav, docs_dir))
+    optional = optional_pages(docs_dir)
     further = [e for e in EXERCISES if e.section.partition("#")[0] in optional]
     if further != list(EXERCISES[len(EXERCISES) - len(further):]):
         raise ValueError("practice/exercises.py: the exercises of the Going further pages must come after the core ones")
@@ -141,10 +138,11 @@ def _example_feedback() -> str:
     return f"___ test_answer[{exercise.id}] ___\n{result.message}"
 
 
-def _by_objective() -> str:
+def _by_objective(further: list[Exercise]) -> str:
     rows = ["## Exercises by objective {#by-objective}", "", "| objective | exercises |", "| --- | --- |"]
     for objective in sorted({exercise.objective for exercise in EXERCISES}):
-        links = [f"[{e.title}](#ex-{e.id})" for e in EXERCISES if e.objective == objective]
+        links = [f"[{e.title}](#ex-{e.id})" + (f" *({GOING_FURTHER.lower()})*" if e in further else "")
+                 for e in EXERCISES if e.objective == objective]
         rows.append(f"| [{objective}](index.md#objectives) | {' · '.join(links)} |")
     return "\n".join(rows)
 
