@@ -21,7 +21,8 @@ from engine.layers import BatchNorm1d, Sequential, fold_batchnorm
 from engine.model import DEEP_NET_SEED, DEFAULT_SEED, GAINS, build_deep_net, build_mlp, swap_in_layernorm
 from engine.plots import CONFIG_COLORS, GAIN_COLORS, REFERENCE_COLOR, smoothed_loss
 from engine.record import start_lesson
-from engine.train import BATCH_SIZE, FULL_STEPS, lesson_steps, split_loss, train
+from engine.fastpath_deep import Training, train_all
+from engine.train import BATCH_SIZE, FULL_STEPS, lesson_steps, split_loss
 from engine.trained import trained_mlps
 
 record = start_lesson("05_batchnorm")
@@ -276,15 +277,16 @@ record.value("fold_max_diff", fold_max_diff)
 
 # %%
 RESCUE = {"layers": 10, "gain": 0.5, "steps": lesson_steps(5_000), "seeds": [DEFAULT_SEED + k for k in range(3)]}
-rescue, rescue_losses = {}, {}
+trainings = {}
 for kind in ("plain", "batchnorm"):
-    rescue[kind] = []
     for seed in RESCUE["seeds"]:
         generator = torch.Generator().manual_seed(seed)
         deep = build_deep_net(generator, gain=RESCUE["gain"], batchnorm=kind == "batchnorm", n_layers=RESCUE["layers"])
-        run = train(deep, data, RESCUE["steps"], generator, progress=f"{RESCUE['layers']} layers at gain 0.5, {kind}, seed {seed}")
-        rescue_losses[kind, seed] = run.losses
-        rescue[kind].append(split_loss(deep, data, "val"))
+        trainings[kind, seed] = Training(deep, generator, progress=f"{RESCUE['layers']} layers at gain 0.5, {kind}, seed {seed}")
+runs = train_all(trainings, data, RESCUE["steps"])  # as engine.train.train does, on the fast path, one net per core
+rescue_losses = {key: run.losses for key, run in runs.items()}
+rescue = {kind: [split_loss(trainings[kind, seed].net, data, "val") for seed in RESCUE["seeds"]] for kind in ("plain", "batchnorm")}
+for kind in ("plain", "batchnorm"):
     print(f"{kind:9s}: val loss " + ", ".join(f"{v:.4f}" for v in rescue[kind]))
 rescue["verdict"] = compare(rescue["batchnorm"], rescue["plain"])
 claim(rescue["verdict"] == "lower", "the ten-layer net at gain 0.5 trains better with BatchNorm, beyond the seeds' spread")

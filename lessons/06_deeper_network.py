@@ -40,7 +40,8 @@ found = {name: {} for name in NETS}  # what the page quotes, per net
 # %% [markdown]
 # ## A watcher for the training loop
 #
-# `train` calls `observe(step, net, lr)` after every update. The watcher keeps: the
+# The watcher's `wants(step)` names the steps it looks at: those run the lecture's own
+# step through autograd, and then `observe(step, net, lr)`; every other step trains fast. The watcher keeps: the
 # per-layer statistics at the first step; one full snapshot (activations, their
 # gradients, the weights' gradients) at step `snapshot`; each weight's update:data ratio
 # (every step until the snapshot, then every `stride` steps); and, per tanh layer,
