@@ -59,7 +59,7 @@ CONFIGS = {
         InitConfig("softmax_fix", "output layer scaled down: confident start fixed", 1.0, 1.0, 0.01, 0.0),
         InitConfig("tanh_fix", "hidden layer scaled down by hand: saturation fixed", 0.2, 0.01, 0.01, 0.0),
         InitConfig("kaiming", "hidden weights × (5/3)/sqrt(fan_in)", kaiming_std(_FAN_IN), 0.01, 0.01, 0.0),
-        InitConfig("batchnorm", "BatchNorm after the hidden layer", kaiming_std(_FAN_IN), None, 0.01, 0.0, True),
+        InitConfig("batchnorm", "BatchNorm between the hidden layer and its tanh", kaiming_std(_FAN_IN), None, 0.01, 0.0, True),
     ]
 }
 

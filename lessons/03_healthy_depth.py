@@ -166,12 +166,12 @@ gallery = {verdict: {kind: depth[KEYS[label]][kind][2] for kind in ("act_std", "
 fig, axes = plt.subplots(1, 3, figsize=(11, 2.8))
 for ax, (verdict, label) in zip(axes, GALLERY.items()):
     ax.hist(h[label][2].flatten(), bins=50, range=(-1, 1), color=GAIN_COLORS[label])
-    ax.set_title(f"{verdict}  (std {gallery[verdict]['act_std']:.2f}, {gallery[verdict]['saturated']:.0%} saturated)", fontsize=10)
+    ax.set_title(f"{verdict}  (std {gallery[verdict]['act_std']:.2g}, {gallery[verdict]['saturated']:.0%} saturated)", fontsize=10)
     ax.set_yticks([])
 record.value("gallery", gallery)
 record.figure(fig, "histogram_gallery", alt="""Three histograms of a tanh layer's outputs. Healthy: spread across −1 to
     1, std {{ gallery.healthy.act_std:.2f }}, {{ gallery.healthy.saturated:.0% }} saturated. Collapsing: a narrow
-    spike at zero, std {{ gallery.collapsing.act_std:.2f }}. Saturating: two peaks at −1 and +1,
+    spike at zero, std {{ gallery.collapsing.act_std:.2g }}. Saturating: two peaks at −1 and +1,
     {{ gallery.saturating.saturated:.0% }} saturated.""")
 
 # %% [markdown]

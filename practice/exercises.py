@@ -836,8 +836,8 @@ EXERCISES: tuple[Exercise, ...] = (
         title="From a ratio to an action",
         objective=3,
         section="deeper-network.md#update-ratio",
-        statement="Midway through training with learning rate $learning_rate, one weight matrix has values with "
-        "standard deviation $weight_std, and its gradient on this step has standard deviation $grad_std. "
+        statement="Midway through training with learning rate $learning_rate, the hidden layers' weight matrices "
+        "typically have values with standard deviation $weight_std, and gradients with standard deviation $grad_std. "
         "Compute the update:data ratio, \\( \\log_{10} \\) of the update's std over the weights' std. What "
         "does it say, and what should you do?",
         inputs=dict(learning_rate=0.1, grad_std=0.0008, weight_std=0.8),
