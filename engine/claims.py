@@ -7,8 +7,8 @@ the runs stop supporting it, the lesson script fails, and with it the build.
 
 The judgement between two sets of seeds is deliberately plain: a difference is real only
 when the two ranges of results do not overlap, that is when every seed of one beats every
-seed of the other. With three seeds each that is a strict test; it never calls noise a
-cause.
+seed of the other. With three seeds each that is a strict test: two configurations that do
+not differ at all pass it one time in ten (2 of the 20 equally likely orderings).
 """
 
 from __future__ import annotations
