@@ -122,8 +122,8 @@ def exponent(small, large):
 
 
 print(f"the jitter falls as the batch size to the power {exponent(4, 32):.2f} from 4 to 32, {exponent(32, 256):.2f} from 32 to 256")
-record.value("coupling", {"batches": BATCHES, "loss_min": coupled.min(), "loss_max": coupled.max(),
-                          "spread_4": spread[4], "spread_256": spread[256],
+record.value("coupling", {"batches": BATCHES, "loss_min": coupled.min(), "loss_max": coupled.max(), "std_32": coupled.std(),
+                          "spread_4": spread[4], "spread_32": spread[32], "spread_256": spread[256],
                           "exponent_small": exponent(4, 32), "exponent_large": exponent(32, 256)})
 
 # %%
