@@ -7,14 +7,14 @@
 Measured side by side in one run, on this machine:
 
 1. µs per training step of `kaiming` and `batchnorm` (the lecture's MLP) and of the depth pages'
-   five-layer nets without and with BatchNorm: the fast path (engine.fastpath, engine.fastpath_deep)
+   five-layer nets without and with BatchNorm: the fast path (engine.fastpath's compiled loop)
    against the lecture's loop (engine.train.train: autograd, a Python loop over the parameters
    for the update), the loop timed at torch's default thread count and at one thread.
 2. The whole loss log (all five configurations, 200,000 steps each): the lecture's loop at its
    faster thread setting, one configuration after another, against the fast path, one after
-   another, side by side (`train_configs`), and with the loss log's three seeds as the lesson
-   trains them (`trained_mlps_by_seed`: one worker process per core); and whether their final
-   train and val losses agree within 0.01 (same weights, same minibatches: only rounding differs).
+   another, and with the loss log's three seeds as the lesson trains them (`trained_mlps_by_seed`:
+   one worker process per core); and whether their final train and val losses agree within 0.01
+   (same weights, same minibatches: only rounding differs).
 3. A cold `mkdocs build` (empty caches), a warm rebuild (nothing changed), and the time from
    saving a Markdown page to the rebuilt page under `mkdocs serve`.
 4. Each of issue 15's targets against what this run measured.
@@ -47,8 +47,7 @@ import torch
 
 from engine import cores, trained
 from engine.data import load_dataset
-from engine.fastpath import train_config, train_configs
-from engine.fastpath_deep import train_fast
+from engine.fastpath import train_config, train_fast
 from engine.model import CONFIGS, DEFAULT_SEED, build_deep_net, build_mlp
 from engine.trained import trained_mlps_by_seed
 from engine.settings import REPO_ROOT, SettingError, exit_on_setting_error, lesson_threads, use_lesson_threads
@@ -67,8 +66,7 @@ def run_worker(default_threads: int, spec: dict) -> dict:
 
     kind "loop": the lecture's loop (engine.train.train) on spec["threads"] threads ("default":
     torch's own choice). kind "engine": the fast path for each net in turn (`train_config` for a
-    configuration, `train_fast` for a deep net); kind "side_by_side": `train_configs` for all at
-    once; kind "seeds": what the loss log runs, `trained_mlps_by_seed` with SEEDS on an empty
+    configuration, `train_fast` for a deep net); kind "seeds": what the loss log runs, `trained_mlps_by_seed` with SEEDS on an empty
     cache (one worker process per core), its results keyed "<config>" for the lecture's seed and
     "<config>@<seed>" for the others. The engine kinds run on the lessons' thread setting.
     """
@@ -84,8 +82,6 @@ def run_worker(default_threads: int, spec: dict) -> dict:
             generator = torch.Generator().manual_seed(DEFAULT_SEED)
             model = build_net(name, generator)
             trained[name] = model, train(model, data, steps, generator)
-    elif spec["kind"] == "side_by_side":
-        trained = train_configs(names, data, steps, progress=False)
     elif spec["kind"] == "seeds":
         with tempfile.TemporaryDirectory(prefix="benchmark-nets-") as nets_dir, _nets_kept_in(Path(nets_dir)):
             by_seed = trained_mlps_by_seed(names, data, steps, SEEDS, progress=False)
@@ -203,8 +199,7 @@ def step_times(steps: int, repeats: int, log=print) -> dict:
 def loss_logs(steps: int, loop_threads, log=print) -> dict:
     """The whole loss log four ways, with each configuration's final losses and their agreement.
 
-    The lecture's loop, the fast path one configuration after another and side by side train
-    the five configurations with the lecture's seed; "seeds" trains what the loss log trains,
+    The lecture's loop and the fast path, one configuration after another, train the five configurations with the lecture's seed; "seeds" trains what the loss log trains,
     every configuration with each of SEEDS, as the lesson does. The loop would take as long for
     each seed (same nets, same number of steps), so its time for all of SEEDS is counted as
     len(SEEDS) times its one-seed time rather than measured (another half hour at full length).
@@ -213,15 +208,15 @@ def loss_logs(steps: int, loop_threads, log=print) -> dict:
     """
     names = list(CONFIGS)
     runs = {}
-    for label, threads in [("loop", loop_threads), ("engine", "engine"), ("side_by_side", "engine"), ("seeds", "engine")]:
+    for label, threads in [("loop", loop_threads), ("engine", "engine"), ("seeds", "engine")]:
         count = len(names) * (len(SEEDS) if label == "seeds" else 1)
         log(f"  loss log, {label} ({count} × {steps:,} steps) …")
         run = worker(label, names, steps, threads)
-        # Side by side, and in workers, the nets share the time: what the caller waits is the wall time.
+        # In workers the nets share the time: what the caller waits is the wall time.
         run["training_seconds"] = run["training_wall"] if label == "seeds" else sum(result["seconds"] for result in run["configs"].values())
         runs[label] = run
         log(f"    {run['training_seconds']:.1f} s training, {run['seconds']:.1f} s in all")
-    agreement = {name: agreement_of(runs["loop"]["configs"][name], runs["side_by_side"]["configs"][name]) for name in names}
+    agreement = {name: agreement_of(runs["loop"]["configs"][name], runs["engine"]["configs"][name]) for name in names}
     agreement_seeds = {name: agreement_of(runs["loop"]["configs"][name], runs["seeds"]["configs"][name]) for name in names}
     loop = runs["loop"]
     speedup = {
@@ -389,7 +384,6 @@ def report(results: dict) -> str:
     labels = {
         "loop": f"lecture's loop, one after another ({runs['loop']['threads']} thread(s))",
         "engine": "fast path, one after another (`train_config`)",
-        "side_by_side": "fast path, side by side (`train_configs`)",
         "seeds": f"fast path, {seeds} seeds as the loss log trains them (`trained_mlps_by_seed`, one worker per core)",
     }
     for label, run in runs.items():
@@ -402,10 +396,10 @@ def report(results: dict) -> str:
     loop = runs["loop"]
     lines.append(f"| lecture's loop, {seeds} seeds one after another ({seeds} × its one-seed time, not run) | {seeds * len(loop['configs'])} "
                  f"| {seeds * loop['training_seconds']:.1f} | | {seeds * loop['seconds']:.1f} | | | |")
-    lines += ["", f"agreement of final losses, engine side by side vs loop (within {AGREEMENT})", ""]
+    lines += ["", f"agreement of final losses, fast path vs loop (within {AGREEMENT})", ""]
     lines += ["| config | loop train | engine train | loop val | engine val | agrees |", "| --- | ---: | ---: | ---: | ---: | --- |"]
     for name, a in log["agreement"].items():
-        t, e = runs["loop"]["configs"][name], runs["side_by_side"]["configs"][name]
+        t, e = runs["loop"]["configs"][name], runs["engine"]["configs"][name]
         lines.append(f"| {name} | {t['train_loss']:.4f} | {e['train_loss']:.4f} | {t['val_loss']:.4f} | {e['val_loss']:.4f} | {'yes' if a['agrees'] else 'NO'} |")
     lines += ["", "targets (issue 15)", "", "| target | measured | met |", "| --- | ---: | --- |"]
     lines += [f"| {what} | {value} | {met} |" for what, value, met in targets(results)]

@@ -4,7 +4,7 @@
     engine.layers       from-scratch layers with torch.nn's API
     engine.model        the lecture's MLP and its initialisations, the deeper tanh stack, the gains
     engine.train        the lecture's training loop, the reference; `python -m engine.train`
-    engine.fastpath     the lecture's MLP by hand-written backprop, several nets side by side
+    engine.fastpath     the same training by hand-written backprop, compiled (engine.compiled), for every net the lessons train
     engine.trained      each MLP configuration trained once and kept, so every page quotes one run
     engine.diagnostics  what the histograms measure: saturation, per-layer statistics, ratios
     engine.plots        one palette and one style for every figure, the plots scripts share

@@ -66,12 +66,13 @@ def exit_on_setting_error(err: SettingError) -> None:
 def inputs_digest(paths: list[Path], *extra: object) -> str:
     """A short hash of files' names and bytes, the versions of the libraries that shape results, and `extra`.
 
-    Pillow is in because figures are quantised by it; numpy because matplotlib draws through it.
+    Pillow is in because figures are quantised by it; numpy because matplotlib draws through it;
+    numba and SciPy because they compile and multiply the fast path's steps.
     """
     digest = hashlib.sha256()
     for path in paths:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    versions = [metadata.version(name) for name in ("torch", "matplotlib", "pillow", "numpy")]
+    versions = [metadata.version(name) for name in ("torch", "matplotlib", "pillow", "numpy", "numba", "scipy")]
     digest.update(repr((sys.version_info[:2], versions, extra)).encode())
     return digest.hexdigest()[:16]
 

@@ -5,9 +5,9 @@
 
 Minibatch SGD as in the lecture: batches of 32, learning rate 0.1, then 0.01 for the
 second half of the steps. `train` below is that loop as the lecture writes it, and the
-reference. The lecture's MLP also trains on a fast path (engine.fastpath: the backward
-pass written out by hand, several nets side by side), which tests/test_fastpath.py holds
-to the same numbers.
+reference. Every net the lessons train also trains on a fast path (engine.fastpath: the
+backward pass written out by hand and compiled), which tests/test_fastpath.py holds to the
+same numbers.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class TrainingRun:
     steps: int
     losses: torch.Tensor  # the minibatch loss of every step, before that step's update
     initial_loss: float  # the loss on the very first minibatch, before any update
-    seconds: float  # wall time of the training; nets trained side by side share it evenly
+    seconds: float  # wall time of the training
 
 
 def train(

@@ -2,7 +2,7 @@
 
 Several pages look at the same trained nets: the loss log compares all five, the confident
 start follows `original` and `softmax_fix`, the BatchNorm page opens up `batchnorm`. The
-first script that asks for a configuration trains it (on the fast path); every later one
+first script that asks for a configuration trains it (on the fast path, engine.fastpath); every later one
 loads that very net, with its per-step losses, from .cache/nets/. A kept net is keyed by
 everything that made it: the engine's code, the names file, the library versions, the
 number of steps and the seed.
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import torch
 
-from engine.cores import cores, run_on_cores
+from engine.cores import run_on_cores
 from engine.data import Dataset
-from engine.fastpath import train_side_by_side
+from engine.fastpath import train_fast, warm_up
 from engine.layers import Sequential
 from engine.model import DEFAULT_SEED, build_mlp
 from engine.settings import CACHE_ROOT, engine_files, inputs_digest
@@ -31,7 +31,7 @@ NETS_DIR = CACHE_ROOT / "nets"
 def trained_mlps(
     configs: list[str], data: Dataset, steps: int, seed: int = DEFAULT_SEED, *, progress: bool = True
 ) -> dict[str, tuple[Sequential, TrainingRun]]:
-    """Each configuration trained for `steps` as `engine.fastpath.train_configs` trains it: kept, or trained now."""
+    """Each configuration trained for `steps` as `engine.fastpath.train_config` trains it: kept, or trained now."""
     return trained_mlps_by_seed(configs, data, steps, [seed], progress=progress)[seed]
 
 
@@ -40,27 +40,26 @@ def trained_mlps_by_seed(
 ) -> dict[int, dict[str, tuple[Sequential, TrainingRun]]]:
     """Every configuration trained with every seed, by seed: `result[seed][config]` is (net, run).
 
-    A run with seed s is the one `train_configs(configs, data, steps, s)` gives (weights and
+    A run with seed s is the one `train_config(config, data, steps, s)` gives (weights and
     minibatches drawn from a generator seeded s), and it is kept under its seed: asking for
     seeds [DEFAULT_SEED, DEFAULT_SEED + 1] reuses the DEFAULT_SEED nets that `trained_mlps` made.
-    The missing nets train side by side, in one worker process per core (engine.cores).
+    The missing nets train in worker processes, one per core at a time (engine.cores).
     """
     key = inputs_digest([*engine_files(), data.path], steps)
     paths = {(name, seed): NETS_DIR / f"{name}-{steps}-{seed}-{key}.pt" for seed in seeds for name in configs}
     with _store_lock():  # another script may be training the same nets right now: wait for it
         missing = [pair for pair, path in paths.items() if not path.exists()]
-        groups = [missing[i :: cores()] for i in range(min(cores(), len(missing)))]
-        run_on_cores([partial(_train_and_keep, group, data, steps, {pair: paths[pair] for pair in group}, progress) for group in groups])
+        if missing:
+            warm_up()  # compiled once here, not in every worker
+        run_on_cores([partial(_train_and_keep, name, seed, data, steps, paths[name, seed], progress) for name, seed in missing])
         return {seed: {name: _load(name, paths[name, seed]) for name in configs} for seed in seeds}
 
 
-def _train_and_keep(pairs: list[tuple[str, int]], data: Dataset, steps: int, paths: dict, progress: bool) -> None:
-    """Train these (configuration, seed) pairs side by side and keep each net; runs in a worker process."""
-    generators = [torch.Generator().manual_seed(seed) for _, seed in pairs]
-    models = [build_mlp(name, generator) for (name, _), generator in zip(pairs, generators)]
-    label = ", ".join(f"{name} (seed {seed})" for name, seed in pairs) if progress else None
-    for pair, model, run in zip(pairs, models, train_side_by_side(models, data, steps, generators, progress=label)):
-        _keep(paths[pair], model, run)
+def _train_and_keep(name: str, seed: int, data: Dataset, steps: int, path: Path, progress: bool) -> None:
+    """Train one configuration with one seed, as `train_config` does, and keep it; runs in a worker process."""
+    generator = torch.Generator().manual_seed(seed)
+    model = build_mlp(name, generator)
+    _keep(path, model, train_fast(model, data, steps, generator, progress=f"{name} (seed {seed})" if progress else None))
 
 
 def _keep(path: Path, net: Sequential, run: TrainingRun) -> None:

@@ -21,7 +21,7 @@ from engine.layers import BatchNorm1d, Sequential, fold_batchnorm
 from engine.model import DEEP_NET_SEED, DEFAULT_SEED, GAINS, build_deep_net, build_mlp, swap_in_layernorm
 from engine.plots import CONFIG_COLORS, GAIN_COLORS, REFERENCE_COLOR, smoothed_loss
 from engine.record import start_lesson
-from engine.fastpath_deep import Training, train_all
+from engine.fastpath import Training, train_all
 from engine.train import BATCH_SIZE, FULL_STEPS, lesson_steps, split_loss
 from engine.trained import trained_mlps
 

@@ -26,7 +26,7 @@ from engine.layers import Linear, Tanh
 from engine.model import DEFAULT_SEED, build_deep_net
 from engine.plots import LAYER_COLORS, REFERENCE_COLOR, layer_histograms
 from engine.record import start_lesson
-from engine.fastpath_deep import Training, train_all
+from engine.fastpath import Training, train_all
 from engine.train import FULL_STEPS, learning_rate, lesson_steps, split_loss
 
 record = start_lesson("06_deeper_network")
@@ -45,7 +45,7 @@ found = {name: {} for name in NETS}  # what the page quotes, per net
 # per-layer statistics at the first step; one full snapshot (activations, their
 # gradients, the weights' gradients) at step `snapshot`; each weight's update:data ratio
 # (every step until the snapshot, then every `stride` steps); and, per tanh layer,
-# a histogram of |output| for each slice of training.
+# a histogram of |output| for each slice of training, from the batches of every `stride` steps.
 
 # %%
 class Watcher:
@@ -57,8 +57,7 @@ class Watcher:
         self.tanhs = [layer for layer in net.layers if isinstance(layer, Tanh)]
         self.snapshot = snapshot
         self.stride = max(steps // 2000, 1)
-        self.column_width = max(steps // self.COLUMNS, 1)
-        self.every = max(self.column_width // 25, 1)  # 25 sampled batches per slice are plenty
+        self.column_width = max(steps // self.COLUMNS, 1)  # at full length 500 steps: 5 sampled batches of 32 per slice
         columns = steps // self.column_width
         self.over_time = torch.zeros(len(self.tanhs), self.BINS, columns)
         self.saturated = torch.zeros(len(self.tanhs), columns)
@@ -83,7 +82,7 @@ class Watcher:
             self.ratio_steps.append(step)
             self.ratios.append([update_to_data_ratio(w, lr) for w in self.weights])
         column = step // self.column_width
-        if step % self.every == 0 and column < len(self.samples):
+        if step % self.stride == 0 and column < len(self.samples):
             self.samples[column] += 1
             for i, tanh in enumerate(self.tanhs):
                 h = tanh.out.detach().abs()
@@ -92,7 +91,7 @@ class Watcher:
 
     def wants(self, step):
         """The steps this watcher looks at: only these need the instrumented step; the others train fast."""
-        return step <= self.snapshot or step % self.stride == 0 or step % self.every == 0
+        return step <= self.snapshot or step % self.stride == 0
 
 
 # %% [markdown]

@@ -39,6 +39,10 @@ LESSONS_DIR = REPO_ROOT / "lessons"
 CACHE_DIR = CACHE_ROOT / "lessons"
 NOTEBOOK_DIR = "code"  # the executed notebook and a copy of the script, as the site serves them
 PROGRESS_EVERY = 5.0  # seconds between two progress lines of a running script
+# More scripts than cores: their training holds the machine's core slots (engine.cores), so at
+# most one net trains per core, while another script's plotting, or its wait for nets that a
+# third is training, fills no core of its own.
+SCRIPTS_AT_ONCE = 4
 
 
 class LessonError(RuntimeError):
@@ -80,7 +84,7 @@ def run_lessons(
     names: list[str] | None = None, *, quick: bool = False, force: bool = False, cache_dir: Path = CACHE_DIR, log=print,
     progress_every: float = PROGRESS_EVERY,
 ) -> dict[str, LessonResult]:
-    """Run the scripts whose inputs changed (two at a time: one per core), reuse the rest.
+    """Run the scripts whose inputs changed (SCRIPTS_AT_ONCE at a time), reuse the rest.
 
     While scripts run, `log` hears every `progress_every` seconds which cell each is in and how
     far its training has got."""
@@ -116,7 +120,7 @@ def run_lessons(
         # learner sees one line instead of a traceback from every worker. Workers are started
         # afresh, not forked: a fork of a process with threads (`mkdocs serve`'s, a test run's)
         # can inherit a lock some other thread held, and wait for it forever.
-        pool = ProcessPoolExecutor(min(2, len(todo)), mp_context=multiprocessing.get_context("spawn"),
+        pool = ProcessPoolExecutor(min(SCRIPTS_AT_ONCE, len(todo)), mp_context=multiprocessing.get_context("spawn"),
                                    initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
         try:
             pending = {pool.submit(_execute, script, out, quick, _shown(script)): (script, out) for script, out in todo}

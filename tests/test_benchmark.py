@@ -49,9 +49,8 @@ def test_loop_and_engine_agree_on_a_short_loss_log(short_loss_log):
     assert log["all_agree"], log["agreement"]
     for name in CONFIGS:  # same weights, same minibatches: only rounding differs
         assert log["agreement"][name]["val_gap"] < 1e-3
-        assert log["runs"]["engine"]["configs"][name]["val_loss"] == log["runs"]["side_by_side"]["configs"][name]["val_loss"]
         # The loss log's lecture-seed runs, trained in workers with the other seeds, are those same nets.
-        assert log["runs"]["seeds"]["configs"][name]["val_loss"] == log["runs"]["side_by_side"]["configs"][name]["val_loss"]
+        assert log["runs"]["seeds"]["configs"][name]["val_loss"] == log["runs"]["engine"]["configs"][name]["val_loss"]
     assert len(log["runs"]["seeds"]["configs"]) == 3 * len(CONFIGS)
 
 
@@ -75,7 +74,7 @@ def test_report_has_every_row_and_json_round_trips(in_process, short_loss_log, t
         },
     }
     table = bench.report(results)
-    for row in ["| kaiming |", "| batchnorm |", "| deep |", "| deep_batchnorm |", "lecture's loop, one after another", "side by side",
+    for row in ["| kaiming |", "| batchnorm |", "| deep |", "| deep_batchnorm |", "lecture's loop, one after another", "fast path, one after another",
                 "3 seeds as the loss log trains them", "cold `mkdocs build`", "warm rebuild", "mkdocs serve"]:
         assert row in table
     verdicts = {what: met for what, _, met in bench.targets(results)}

@@ -1,131 +1,215 @@
-"""The fast path against the reference loop (engine.train.train, autograd), and side by side against alone."""
+"""The fast path (engine.fastpath, engine.compiled) against the reference loop (engine.train.train, autograd).
 
+Every kind of net the lessons train, observers included, and nets trained in worker processes against alone.
+"""
+
+import numpy as np
 import pytest
 import torch
+from numba import njit
 
-from engine.fastpath import MLPStack, layout, train_config, train_configs, train_side_by_side
+from engine.compiled import _tanh
+from engine.diagnostics import grad_to_data_ratio, tanh_layer_stats
+from engine.fastpath import DRAW_CHUNK, Training, train_all, train_config, train_fast, trains_fast
 from engine.layers import BatchNorm1d, Embedding, Flatten, Linear, Sequential, Tanh
-from engine.model import CONFIGS, DEFAULT_SEED, build_deep_net, build_mlp
+from engine.model import CONFIGS, DEFAULT_SEED, build_deep_net, build_mlp, swap_in_layernorm
 from engine.train import train
-
-TOL = dict(atol=2e-6, rtol=1e-5)
 
 
 def mlp_with_batchnorm_and_hidden_bias(generator):
-    """The variant lesson 05 looks at: BatchNorm after a hidden layer that kept its bias."""
+    """The variant lesson 05 looks at: BatchNorm after a hidden layer that kept its bias, another momentum."""
     return Sequential(
         [Embedding(27, 10, generator=generator), Flatten(), Linear(30, 200, bias_std=0.01, generator=generator),
          BatchNorm1d(200, momentum=0.001), Tanh(), Linear(200, 27, weight_std=0.01, bias_std=0.0, generator=generator)]
     )
 
 
-def tensors(model):
-    """Every tensor training changes: the parameters and BatchNorm's running estimates."""
-    found = list(model.parameters())
-    for layer in model.layers:
-        if isinstance(layer, BatchNorm1d):
-            found += [layer.running_mean, layer.running_var]
-    return found
+KINDS = {
+    **{name: (lambda name: lambda g: build_mlp(name, g))(name) for name in CONFIGS},
+    "batchnorm_with_bias": mlp_with_batchnorm_and_hidden_bias,
+    "deep": lambda g: build_deep_net(g),
+    "deep_batchnorm": lambda g: build_deep_net(g, batchnorm=True),
+    "deep_gain_3": lambda g: build_deep_net(g, gain=3.0),
+    "ten_layers_batchnorm": lambda g: build_deep_net(g, gain=0.5, n_layers=10, batchnorm=True),
+}
 
 
-def build(name):
-    generator = torch.Generator().manual_seed(DEFAULT_SEED)
-    if name == "batchnorm_with_bias":
-        return mlp_with_batchnorm_and_hidden_bias(generator), generator
-    return build_mlp(name, generator), generator
+@pytest.fixture(autouse=True)
+def one_thread():
+    """As the lessons and the workers run: one thread (a thread count can change a reduction's rounding)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
-def fast(model, dataset, steps, generator):
-    return train_side_by_side([model], dataset, steps, [generator])[0]
+def build(kind, seed=DEFAULT_SEED):
+    generator = torch.Generator().manual_seed(seed)
+    return KINDS[kind](generator), generator
 
 
-@pytest.mark.parametrize("name", [*CONFIGS, "batchnorm_with_bias"])
-def test_one_step_matches_autograd(dataset, name):
-    by_hand, generator = build(name)
-    by_autograd, _ = build(name)
-    run_hand = fast(by_hand, dataset, 1, generator)
-    run_auto = train(by_autograd, dataset, 1, build(name)[1])
-    assert run_hand.initial_loss == pytest.approx(run_auto.initial_loss, rel=1e-6)
-    for mine, reference in zip(tensors(by_hand), tensors(by_autograd)):
-        assert torch.allclose(mine, reference.detach(), **TOL)
+def test_tanh_is_torch_tanh_to_float_precision():
+    x = torch.cat([torch.linspace(-12, 12, 200_001), torch.tensor([0.0, 1e-30, -1e-7, 9.0, 40.0, -40.0])])
+    mine = torch.from_numpy(_tanh_all(x.numpy()))
+    assert (mine - torch.tanh(x)).abs().max() < 3e-7
+    assert torch.equal(torch.sign(mine), torch.sign(torch.tanh(x)))
 
 
-# Not `original`: its saturated start magnifies rounding differences (about 1e-4 after 200 steps).
-@pytest.mark.parametrize("name", ["kaiming", "batchnorm", "batchnorm_with_bias"])
-def test_many_steps_stay_with_autograd(dataset, name):
-    by_hand, generator = build(name)
-    by_autograd, generator_auto = build(name)
-    run_hand = fast(by_hand, dataset, 200, generator)
-    run_auto = train(by_autograd, dataset, 200, generator_auto)
-    assert torch.allclose(run_hand.losses, run_auto.losses, rtol=1e-5)
-    for mine, reference in zip(tensors(by_hand), tensors(by_autograd)):
-        assert torch.allclose(mine, reference.detach(), atol=1e-5, rtol=1e-5)
+@njit
+def _tanh_all(x):
+    out = np.empty_like(x)
+    for i in range(x.size):
+        out[i] = _tanh(x[i])
+    return out
+
+
+# Nets whose training is chaotic: a difference in the last bit grows until single losses differ
+# in the second decimal within a thousand steps, whoever computes them (the loop itself, nudged
+# by one part in ten million, moves as far). They are held to that yardstick instead.
+CHAOTIC = {"original", "ten_layers_batchnorm"}
+
+
+def _thousand_steps(kind, nudge=0.0):
+    net, generator = build(kind)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(1 + nudge * torch.randn(p.shape, generator=torch.Generator().manual_seed(1)))
+    return net, generator
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_thousand_steps_stay_with_the_reference_loop(dataset, kind):
+    """Every kind of net, 1,000 steps: losses within 1e-4 of the loop's, weights and running estimates close, generator where the loop leaves it."""
+    steps = DRAW_CHUNK  # the chunk's edge: the next test crosses it
+    fast_net, fast_generator = _thousand_steps(kind)
+    loop_net, loop_generator = _thousand_steps(kind)
+    fast_run = train_fast(fast_net, dataset, steps, fast_generator)
+    loop_run = train(loop_net, dataset, steps, loop_generator)
+    assert fast_run.initial_loss == pytest.approx(loop_run.initial_loss, rel=1e-6)
+    assert torch.equal(fast_generator.get_state(), loop_generator.get_state())
+    gap = (fast_run.losses - loop_run.losses).abs()
+    late_gap = abs(fast_run.losses[-100:].mean() - loop_run.losses[-100:].mean())
+    if kind not in CHAOTIC:
+        assert gap.max() < 1e-4
+        for key, value in loop_net.state_dict().items():
+            assert torch.allclose(fast_net.state_dict()[key], value, atol=1e-4, rtol=1e-4), key  # running estimates included
+        return
+    nudged_net, nudged_generator = _thousand_steps(kind, nudge=1e-7)
+    nudged_run = train(nudged_net, dataset, steps, nudged_generator)
+    nudged_gap = (nudged_run.losses - loop_run.losses).abs()
+    nudged_late_gap = abs(nudged_run.losses[-100:].mean() - loop_run.losses[-100:].mean())
+    assert nudged_gap.max() > 1e-2, "not chaotic after all: hold it to 1e-4"
+    assert gap.max() < 4 * nudged_gap.max() and late_gap < 4 * nudged_late_gap
+
+
+def test_the_first_step_matches_autograd_closely(dataset):
+    for kind in KINDS:
+        fast_net, fast_generator = build(kind)
+        loop_net, loop_generator = build(kind)
+        train_fast(fast_net, dataset, 1, fast_generator)
+        train(loop_net, dataset, 1, loop_generator)
+        for key, value in loop_net.state_dict().items():
+            assert torch.allclose(fast_net.state_dict()[key], value, atol=2e-6, rtol=1e-5), (kind, key)
 
 
 def test_minibatches_drawn_a_chunk_at_a_time_are_the_loops_draws(dataset):
     """The fast path draws DRAW_CHUNK minibatches at once; across a chunk's edge they are still the loop's."""
-    from engine.fastpath import DRAW_CHUNK
-
     steps = DRAW_CHUNK + 50
-    by_hand, generator = build("kaiming")
-    run_fast = fast(by_hand, dataset, steps, generator)
-    by_loop, generator_loop = build("kaiming")
-    run_loop = train(by_loop, dataset, steps, generator_loop)
-    assert torch.allclose(run_fast.losses, run_loop.losses, rtol=1e-4)
+    fast_net, fast_generator = build("kaiming")
+    loop_net, loop_generator = build("kaiming")
+    fast_run = train_fast(fast_net, dataset, steps, fast_generator)
+    loop_run = train(loop_net, dataset, steps, loop_generator)
+    assert (fast_run.losses - loop_run.losses).abs().max() < 1e-4
 
 
-def test_side_by_side_is_bit_for_bit_alone(dataset):
-    together = train_configs(list(CONFIGS), dataset, 300, progress=False)
-    for name in CONFIGS:
-        model, run = train_config(name, dataset, 300, progress=False)
-        assert torch.equal(run.losses, together[name][1].losses), name
-        for mine, theirs in zip(tensors(model), tensors(together[name][0])):
-            assert torch.equal(mine, theirs), name
+def test_the_command_lines_configuration_is_the_fast_path_from_the_seed(dataset):
+    model, run = train_config("tanh_fix", dataset, 80, seed=5, progress=False)
+    net, generator = build("tanh_fix", seed=5)
+    assert torch.equal(run.losses, train_fast(net, dataset, 80, generator).losses)
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), net.parameters()))
 
 
-def test_side_by_side_in_any_order_and_generators_end_where_alone(dataset):
-    """BatchNorm first, and two nets in one generator state: each still trains as it would alone."""
-    names = ["batchnorm", "kaiming", "tanh_fix"]
-    built = [build(name) for name in names]
-    runs = train_side_by_side([m for m, _ in built], dataset, 150, [g for _, g in built])
-    for name, (model, generator), run in zip(names, built, runs):
-        alone, alone_generator = build(name)
-        alone_run = fast(alone, dataset, 150, alone_generator)
-        assert torch.equal(run.losses, alone_run.losses), name
-        assert torch.equal(generator.get_state(), alone_generator.get_state()), name
+class Recorder:
+    """An observer that wants a few steps and records what the loop shows it there."""
+
+    def __init__(self, at):
+        self.at, self.seen = at, {}
+
+    def wants(self, step):
+        return step in self.at
+
+    def __call__(self, step, net, lr):
+        if step in self.at:
+            weights = [layer.weight for layer in net.layers if isinstance(layer, Linear)]
+            self.seen[step] = ([grad_to_data_ratio(w) for w in weights], [s["std"] for s in tanh_layer_stats(net)])
 
 
-def test_only_the_lectures_mlp_is_stacked():
-    assert layout(build_mlp("kaiming", torch.Generator().manual_seed(0))) is not None
-    assert layout(build_deep_net(torch.Generator().manual_seed(0))) is None
-    watched = build_mlp("kaiming", torch.Generator().manual_seed(0))
-    watched.retain_grads = True  # a net whose gradients someone reads trains through autograd
-    assert layout(watched) is None
-    wider = build_mlp("kaiming", torch.Generator().manual_seed(0), n_hidden=100)
-    with pytest.raises(ValueError, match="the lecture's MLP only"):
-        train_side_by_side([watched], None, 1, [torch.Generator()])
-    with pytest.raises(ValueError, match="same sizes"):
-        MLPStack([build_mlp("kaiming", torch.Generator().manual_seed(0)), wider])
-    with pytest.raises(ValueError, match="BatchNorm must come after"):
-        MLPStack([build_mlp("batchnorm", torch.Generator().manual_seed(0)), build_mlp("kaiming", torch.Generator().manual_seed(0))])
+@pytest.mark.parametrize("kind", ["deep", "deep_batchnorm", "batchnorm"])
+def test_an_observer_sees_at_its_steps_what_the_loop_shows_it(dataset, kind):
+    at = {0, 1, 57, 299}
+    fast_net, fast_generator = build(kind)
+    loop_net, loop_generator = build(kind)
+    fast_seen, loop_seen = Recorder(at), Recorder(at)
+    fast_run = train_fast(fast_net, dataset, 300, fast_generator, observe=fast_seen)
+    loop_run = train(loop_net, dataset, 300, loop_generator, observe=loop_seen)
+    assert (fast_run.losses - loop_run.losses).abs().max() < 1e-4
+    assert fast_seen.seen.keys() == at
+    for step in at:
+        for mine, reference in zip(sum(fast_seen.seen[step], []), sum(loop_seen.seen[step], [])):
+            assert mine == pytest.approx(reference, rel=1e-3), step
 
 
-@pytest.mark.parametrize("name", CONFIGS)
-def test_a_thousand_steps_stay_with_the_reference_loop(dataset, name):
-    """Every configuration, 1,000 steps: the fast path's losses are the loop's, within 1e-4.
+def test_an_observer_without_wants_is_called_at_every_step(dataset):
+    net, generator = build("deep")
+    steps = []
+    train_fast(net, dataset, 20, generator, observe=lambda step, net, lr: steps.append(step))
+    assert steps == list(range(20))
 
-    `original` starts saturated, which magnifies rounding differences step by step (up to a few
-    thousandths in a single minibatch's loss); its loss averaged over the last 100 steps still agrees.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        by_hand, generator = build(name)
-        by_loop, generator_loop = build(name)
-        run_fast = fast(by_hand, dataset, 1000, generator)
-        run_loop = train(by_loop, dataset, 1000, generator_loop)
-    finally:
-        torch.set_num_threads(threads)
-    assert abs(run_fast.losses[-100:].mean() - run_loop.losses[-100:].mean()) < 1e-4
-    if name != "original":
-        assert (run_fast.losses - run_loop.losses).abs().max() < 1e-4
+
+def test_one_net_per_core_ends_as_each_alone(dataset):
+    """Trained in worker processes, each net, generator and observer ends as train_fast leaves it in this process."""
+    kinds = ["deep", "deep_batchnorm", "kaiming"]
+    trainings = {}
+    for kind in kinds:
+        net, generator = build(kind)
+        trainings[kind] = Training(net, generator, observe=Recorder({0, 10}))
+    runs = train_all(trainings, dataset, 120)
+    for kind in kinds:
+        net, generator = build(kind)
+        observer = Recorder({0, 10})
+        run = train_fast(net, dataset, 120, generator, observe=observer)
+        assert torch.equal(runs[kind].losses, run.losses), kind
+        for key, value in net.state_dict().items():
+            assert torch.equal(trainings[kind].net.state_dict()[key], value), (kind, key)
+        assert torch.equal(trainings[kind].generator.get_state(), generator.get_state())
+        assert trainings[kind].observe.seen == observer.seen
+
+
+def test_nets_of_other_shapes_train_through_the_reference_loop(dataset):
+    layernorm_net = swap_in_layernorm(build_deep_net(torch.Generator().manual_seed(0), batchnorm=True))
+    assert trains_fast(build_deep_net(torch.Generator().manual_seed(0))) and not trains_fast(layernorm_net)
+    reference = swap_in_layernorm(build_deep_net(torch.Generator().manual_seed(0), batchnorm=True))
+    run = train_fast(layernorm_net, dataset, 30, torch.Generator().manual_seed(1))
+    loop_run = train(reference, dataset, 30, torch.Generator().manual_seed(1))
+    assert torch.equal(run.losses, loop_run.losses)
+
+
+def test_a_failing_job_names_its_error(dataset):
+    net, generator = build("deep")
+
+    def broken(step, net, lr):
+        raise ValueError("the watcher broke")
+
+    trainings = {"a": Training(net, generator, observe=broken), "b": Training(*build("deep"))}
+    with pytest.raises(RuntimeError, match="the watcher broke"):
+        train_all(trainings, dataset, 5)
+
+
+def test_a_net_whose_gradients_are_kept_trains_through_the_loop_step(dataset):
+    """retain_grads asks for every layer's gradient: the loop's own step gives it, with or without an observer."""
+    net, generator = build("deep")
+    net.retain_grads = True
+    loop_net, loop_generator = build("deep")
+    loop_net.retain_grads = True
+    assert torch.equal(train_fast(net, dataset, 5, generator).losses, train(loop_net, dataset, 5, loop_generator).losses)
+    assert net.layers[3].out.grad is not None

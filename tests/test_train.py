@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from engine.data import DEFAULT_NAMES
-from engine.fastpath import train_config, train_configs
+from engine.fastpath import train_config
 from engine.model import CONFIGS, DEFAULT_SEED, build_mlp
 from engine.train import learning_rate, split_loss, train
 from tests.conftest import run_python
@@ -72,11 +72,11 @@ def test_the_loop_is_the_lectures_code(dataset):
 
 
 def test_cli_reproduces_the_loss_log_row(dataset):
-    """The loss log trains all five side by side; the command line trains one: same numbers, to the last bit."""
+    """The loss log's nets and the command line's come from one function: same numbers, to the last bit."""
     result = run_python("-m", "engine.train", "--config", "batchnorm", "--steps", "300", "--json")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
-    model, run = train_configs(list(CONFIGS), dataset, 300, progress=False)["batchnorm"]
+    model, run = train_config("batchnorm", dataset, 300, progress=False)
     assert out["initial_loss"] == run.initial_loss
     assert out["val_loss"] == split_loss(model, dataset, "val")
 

@@ -1,7 +1,7 @@
 import torch
 
 from engine import trained
-from engine.fastpath import train_configs
+from engine.fastpath import train_config
 from engine.model import DEFAULT_SEED
 
 
@@ -26,19 +26,19 @@ def test_a_configuration_is_trained_once_and_loaded_after(dataset, tmp_path, mon
 def test_kept_nets_are_what_training_gives(dataset, tmp_path, monkeypatch):
     monkeypatch.setattr(trained, "NETS_DIR", tmp_path)
     net, run = trained.trained_mlps(["tanh_fix"], dataset, 80, progress=False)["tanh_fix"]
-    fresh, fresh_run = train_configs(["tanh_fix"], dataset, 80, progress=False)["tanh_fix"]
+    fresh, fresh_run = train_config("tanh_fix", dataset, 80, progress=False)
     assert torch.equal(run.losses, fresh_run.losses)
     assert all(torch.equal(a, b) for a, b in zip(net.parameters(), fresh.parameters()))
 
 
 def test_several_seeds_train_in_workers_and_each_is_its_own_run(dataset, tmp_path, monkeypatch):
-    """Three seeds of two configurations, trained side by side in worker processes: each net is train_configs' with its seed."""
+    """Three seeds of two configurations, trained in worker processes: each net is train_config's with its seed."""
     monkeypatch.setattr(trained, "NETS_DIR", tmp_path)
     seeds = [DEFAULT_SEED, DEFAULT_SEED + 1, DEFAULT_SEED + 2]
     by_seed = trained.trained_mlps_by_seed(["kaiming", "batchnorm"], dataset, 80, seeds, progress=False)
     assert list(by_seed) == seeds and len(list(tmp_path.glob("*.pt"))) == 6
     for seed in seeds:
-        alone = train_configs(["kaiming", "batchnorm"], dataset, 80, seed, progress=False)
+        alone = {name: train_config(name, dataset, 80, seed, progress=False) for name in ["kaiming", "batchnorm"]}
         for name, (net, run) in by_seed[seed].items():
             assert torch.equal(run.losses, alone[name][1].losses), (name, seed)
             for key, value in alone[name][0].state_dict().items():
