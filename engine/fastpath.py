@@ -26,6 +26,7 @@ path. An observer without `wants` is called at every step.
 
 from __future__ import annotations
 
+import fcntl
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -40,9 +41,11 @@ from engine.data import BLOCK_SIZE, Dataset
 from engine.layers import BatchNorm1d, Embedding, Flatten, Linear, Sequential, Tanh
 from engine.model import DEFAULT_SEED, build_mlp
 from engine.progress import progress_bar
+from engine.settings import CACHE_ROOT
 from engine.train import BATCH_SIZE, FULL_STEPS, TrainingRun, learning_rate, sgd_step, train, untrained_loss
 
 DRAW_CHUNK = 1000  # minibatches drawn at once (see Minibatches)
+COMPILE_LOCK = CACHE_ROOT / "compile.lock"  # see warm_up
 
 
 @dataclass
@@ -190,7 +193,18 @@ def train_config(
 
 
 def warm_up() -> None:
-    """Compile the loop (or load it from numba's cache) in this process, so that workers forked later start trained-ready."""
+    """Compile the loop, or load it from numba's cache, in this process: workers forked later inherit it.
+
+    The first compile takes several seconds. Scripts of one build call this at about the same
+    time, so they take turns: the first compiles and saves, the others load what it saved.
+    """
+    COMPILE_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(COMPILE_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _train_one_step()
+
+
+def _train_one_step() -> None:
     generator = torch.Generator().manual_seed(0)
     model = build_mlp("batchnorm", generator)
     X, Y = np.zeros((1, BATCH_SIZE, BLOCK_SIZE), np.int64), np.zeros((1, BATCH_SIZE), np.int64)

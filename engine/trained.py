@@ -11,7 +11,6 @@ number of steps and the seed.
 from __future__ import annotations
 
 import fcntl
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -47,19 +46,50 @@ def trained_mlps_by_seed(
     """
     key = inputs_digest([*engine_files(), data.path], steps)
     paths = {(name, seed): NETS_DIR / f"{name}-{steps}-{seed}-{key}.pt" for seed in seeds for name in configs}
-    with _store_lock():  # another script may be training the same nets right now: wait for it
-        missing = [pair for pair, path in paths.items() if not path.exists()]
-        if missing:
+    NETS_DIR.mkdir(parents=True, exist_ok=True)
+    while missing := [path for path in paths.values() if not path.exists()]:
+        # Train the missing nets no other script is training; then wait for the others, and
+        # train any whose training failed elsewhere. A script waits only for the nets it needs.
+        claimed = {path: lock for path in missing if (lock := _claim(path))}
+        if claimed:
             warm_up()  # compiled once here, not in every worker
-        run_on_cores([partial(_train_and_keep, name, seed, data, steps, paths[name, seed], progress) for name, seed in missing])
-        return {seed: {name: _load(name, paths[name, seed]) for name in configs} for seed in seeds}
+            jobs = [partial(_train_and_keep, name, seed, data, steps, path, claimed[path], progress)
+                    for (name, seed), path in paths.items() if path in claimed]
+            try:
+                run_on_cores(jobs)
+            finally:
+                for lock in claimed.values():
+                    lock.close()
+        else:
+            with open(_lock_file(missing[0])) as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # another script holds it while it trains that net
+    return {seed: {name: _load(name, paths[name, seed]) for name in configs} for seed in seeds}
 
 
-def _train_and_keep(name: str, seed: int, data: Dataset, steps: int, path: Path, progress: bool) -> None:
-    """Train one configuration with one seed, as `train_config` does, and keep it; runs in a worker process."""
+def _train_and_keep(name: str, seed: int, data: Dataset, steps: int, path: Path, lock, progress: bool) -> None:
+    """Train one configuration with one seed, as `train_config` does, keep it, and let waiting scripts have it; runs in a worker process."""
     generator = torch.Generator().manual_seed(seed)
     model = build_mlp(name, generator)
     _keep(path, model, train_fast(model, data, steps, generator, progress=f"{name} (seed {seed})" if progress else None))
+    fcntl.flock(lock, fcntl.LOCK_UN)  # the lock is shared with the process that claimed it: this releases it there too
+
+
+def _lock_file(path: Path) -> Path:
+    return path.with_suffix(".lock")
+
+
+def _claim(path: Path):
+    """The net's lock, held, if no other process holds it and the net is still missing; else None."""
+    lock = open(_lock_file(path), "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return None
+    if path.exists():  # trained by another process between our look and our lock
+        lock.close()
+        return None
+    return lock
 
 
 def _keep(path: Path, net: Sequential, run: TrainingRun) -> None:
@@ -75,14 +105,3 @@ def _load(name: str, path: Path) -> tuple[Sequential, TrainingRun]:
     net = build_mlp(name, torch.Generator().manual_seed(0))  # the shapes; the kept weights replace the draws
     net.load_state_dict(kept["state"])
     return net, TrainingRun(len(kept["losses"]), kept["losses"], kept["initial_loss"], kept["seconds"])
-
-
-@contextmanager
-def _store_lock():
-    NETS_DIR.mkdir(parents=True, exist_ok=True)
-    with open(NETS_DIR / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)

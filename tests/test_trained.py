@@ -1,3 +1,6 @@
+import threading
+import time
+
 import torch
 
 from engine import trained
@@ -13,7 +16,7 @@ def test_a_configuration_is_trained_once_and_loaded_after(dataset, tmp_path, mon
     calls = []
     monkeypatch.setattr(trained, "run_on_cores", lambda jobs: calls.append(jobs) or [job() for job in jobs])
     again = trained.trained_mlps(["batchnorm"], dataset, 120, progress=False)
-    assert calls == [[]], "a kept net is loaded, not trained again"
+    assert calls == [], "a kept net is loaded, not trained again"
     net, run = again["batchnorm"]
     reference, reference_run = first["batchnorm"]
     assert torch.equal(run.losses, reference_run.losses) and run.initial_loss == reference_run.initial_loss
@@ -45,6 +48,34 @@ def test_several_seeds_train_in_workers_and_each_is_its_own_run(dataset, tmp_pat
                 assert torch.equal(net.state_dict()[key], value), (name, seed, key)
     assert not torch.equal(by_seed[seeds[0]]["kaiming"][1].losses, by_seed[seeds[1]]["kaiming"][1].losses)
     # The lecture's seed is the very run trained_mlps keeps: asking for it alone trains nothing.
-    monkeypatch.setattr(trained, "run_on_cores", lambda jobs: [] if not jobs else 1 / 0)
+    monkeypatch.setattr(trained, "run_on_cores", lambda jobs: 1 / 0)
     net, run = trained.trained_mlps(["kaiming"], dataset, 80, progress=False)["kaiming"]
     assert torch.equal(run.losses, by_seed[DEFAULT_SEED]["kaiming"][1].losses)
+
+
+def test_a_net_another_script_is_training_is_waited_for_not_trained_again(dataset, tmp_path, monkeypatch):
+    """Two scripts asking for overlapping nets: each trains what nobody else is training and waits only for the rest."""
+    monkeypatch.setattr(trained, "NETS_DIR", tmp_path)
+    paths = {}
+    real_run_on_cores = trained.run_on_cores
+
+    def recording(jobs):
+        paths.setdefault("trained here", []).extend(job.args[4].name for job in jobs)
+        return real_run_on_cores(jobs)
+
+    monkeypatch.setattr(trained, "run_on_cores", recording)
+    trained.trained_mlps(["kaiming"], dataset, 40, progress=False)  # how its file is named
+    (kaiming_path,) = tmp_path.glob("kaiming-*.pt")
+    tanh_fix_path = kaiming_path.with_name(kaiming_path.name.replace("kaiming", "tanh_fix"))
+    other_script = trained._claim(tanh_fix_path)  # "another script" is training tanh_fix
+    assert other_script is not None and trained._claim(tanh_fix_path) is None
+    result = {}
+    asking = threading.Thread(target=lambda: result.update(trained.trained_mlps(["softmax_fix", "tanh_fix"], dataset, 40, progress=False)))
+    asking.start()
+    time.sleep(1.0)
+    assert asking.is_alive(), "it waits for the net the other script is training"
+    trained._train_and_keep("tanh_fix", DEFAULT_SEED, dataset, 40, tanh_fix_path, other_script, False)  # which then finishes
+    asking.join(timeout=60)
+    other_script.close()
+    assert set(result) == {"softmax_fix", "tanh_fix"}
+    assert [name.split("-")[0] for name in paths["trained here"]] == ["kaiming", "softmax_fix"]
