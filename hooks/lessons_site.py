@@ -13,7 +13,8 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
 from engine.settings import SettingError, quick_mode
-from site_build import flashcards_page, practice_page
+from site_build import flashcards_page
+from site_build.build_cache import compiled_templates
 from site_build.figures import dark_variant_of, with_dark_variants
 from site_build.lesson_runs import NOTEBOOK_DIR, LessonError, lesson_scripts, run_lessons
 from site_build.math import render_math
@@ -21,6 +22,7 @@ from site_build.math_font import FONT_URL, math_characters, math_font
 from site_build.nav import CODE_SECTION, code_pages, core_pages, narrative_pages
 from site_build.notebook_pages import fit_notebook_page
 from site_build.pages import FIGURES_URL, PageError, expand, read_minutes
+from site_build.practice_cache import practice
 
 log = logging.getLogger("mkdocs.lessons")
 # mkdocs-jupyter logs a line for every notebook it converts, finds in its cache or copies: noise
@@ -35,9 +37,11 @@ _extra = {}
 _dark_figures = set()  # "figures/<script>/<name>" of every figure with a variant for the dark scheme
 _math_characters = set()  # every character the pages' formulas use: what the math font must hold
 _page_minutes = {}  # docs path → minutes to read that page
+_practice = None  # the Practice page and the "Practice:" lines (site_build.practice_cache)
 
 
 def on_config(config):
+    global _practice
     try:
         results = run_lessons(quick=quick_mode(), log=log.info)
     except (LessonError, SettingError) as err:
@@ -47,10 +51,11 @@ def on_config(config):
     _records.clear()
     _records.update({slug: result.record for slug, result in results.items()})
     docs = Path(config["docs_dir"])
+    _practice = practice(docs)
     # Reading times count what a page displays: its Markdown with the runs' numbers and tables filled in.
     counted = {"read_minutes": 12, "page_reading": "about 5 minutes"}  # stand-ins of the same length in words
     try:
-        shown = {page: expand((docs / page).read_text(), _records, page, counted, practice_page.practice_line)
+        shown = {page: expand((docs / page).read_text(), _records, page, counted, _practice.line)
                  for page in narrative_pages(config["nav"], docs)}
     except PageError as err:
         raise PluginError(str(err)) from None
@@ -80,7 +85,7 @@ def on_files(files, config):
         # mkdocs-jupyter leaves them alone.
         for path in (result.notebook, result.source):
             files.append(File.generated(config, f"{DOWNLOADS_URL}/{path.name}", content=path.read_bytes()))
-    for generated in (practice_page.pages(), flashcards_page.pages()):
+    for generated in (_practice.pages, flashcards_page.pages()):
         for dest, content in generated.items():
             files.append(File.generated(config, dest, content=content))
     return files
@@ -92,7 +97,7 @@ def on_page_markdown(markdown, page, config, files):
     try:
         minutes = _page_minutes.get(page.file.src_uri, 0)
         extra = _extra | {"page_reading": f"about {minutes} minute{'' if minutes == 1 else 's'}"}
-        return expand(markdown, _records, page.file.src_uri, extra, practice_page.practice_line)
+        return expand(markdown, _records, page.file.src_uri, extra, _practice.line)
     except PageError as err:
         raise PluginError(str(err)) from None
 
@@ -102,9 +107,16 @@ def on_pre_build(config):
 
 
 def on_page_content(html, page, config, files):
+    if page.file.src_uri.endswith(".ipynb"):  # no arithmatex in a notebook's HTML; its figures are paired in on_post_page
+        return html
     html = render_math(html)
     _math_characters.update(math_characters(html))
     return with_dark_variants(html, _dark_figures.__contains__)
+
+
+def on_env(env, config, files):
+    env.bytecode_cache = compiled_templates()
+    return env
 
 
 def on_post_page(output, page, config):

@@ -9,7 +9,9 @@
     site_build.nav             the code pages' nav entries, from the scripts; the narrative pages, from the nav
     site_build.anchors         the pages' anchors and headings, for links and "Practice:" lines
     site_build.practice_page   the Practice page, from practice/'s exercise definitions
+    site_build.practice_cache  the Practice page as a build reads it: made again only when its sources change
     site_build.flashcards_page the Flashcards page, from flashcards/deck.toml
+    site_build.build_cache     what a rebuild reads back instead of making again, by a hash of its inputs
 
 hooks/lessons_site.py wires these into MkDocs' events.
 """

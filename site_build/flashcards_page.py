@@ -10,13 +10,17 @@ time, flip, previous and next, shuffle, a progress count.
 
 from __future__ import annotations
 
+import os
 import tempfile
+from importlib import metadata
 from pathlib import Path
 
 import flashcards
-from flashcards.anki import export_anki
+from engine.settings import inputs_digest
+from flashcards import anki
 from flashcards.deck import DECK_PATH, DOCS_DIR, Card, load_deck
 from site_build.anchors import section_titles
+from site_build.build_cache import SITE_CACHE, cached
 from site_build.nav import GOING_FURTHER, optional_pages
 
 ASSETS = Path(flashcards.__file__).with_name("assets")  # served as they are
@@ -60,10 +64,21 @@ def pages(deck_path: Path = DECK_PATH, docs_dir: Path = DOCS_DIR) -> dict[str, s
 
 def anki_package(cards: list[Card], timestamp: float) -> bytes:
     """The deck as `flashcards export --anki` writes it: the same notes and GUIDs, stamped with the
-    deck file's last change, so that a newer download is newer to Anki too."""
+    deck file's last change, so that a newer download is newer to Anki too.
+
+    Writing one takes a while (a SQLite database), so it is kept in .cache/site/ by everything it
+    is made from: the cards, the time, the address it links to, the lesson's headings, the code."""
+    key = inputs_digest(
+        [Path(anki.__file__)], repr(cards), timestamp, os.environ.get("SITE_URL", ""), section_titles(DOCS_DIR),
+        [metadata.version(name) for name in ("genanki", "markdown", "pymdown-extensions")],
+    )
+    return cached(SITE_CACHE, "deep-nets-wont-train-{}.apkg", key, lambda: _export(cards, timestamp))
+
+
+def _export(cards: list[Card], timestamp: float) -> bytes:
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "deck.apkg"
-        export_anki(cards, path, timestamp)
+        anki.export_anki(cards, path, timestamp)
         return path.read_bytes()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
+from functools import lru_cache
 
 from latex2mathml.converter import convert as latex_to_mathml
 
@@ -28,9 +29,16 @@ def render_math(page_html: str) -> str:
         tex = html.unescape(match.group(3))
         tex = re.sub(r"\\text\{([^}]*)\}", lambda m: r"\text{" + m.group(1).replace(r"\_", "_") + "}", tex)
         display = "block" if match.group(2) == "[" else "inline"
-        return with_text(latex_to_mathml(tex.strip(), display=display))
+        return typeset(tex.strip(), display)
 
     return _ARITHMATEX.sub(replace, page_html)
+
+
+@lru_cache(maxsize=None)
+def typeset(tex: str, display: str) -> str:
+    """One formula as MathML with its reading; each is typeset once per process, so a rebuild under
+    `mkdocs serve` typesets only the formulas that an edit added."""
+    return with_text(latex_to_mathml(tex, display=display))
 
 
 def with_text(mathml: str) -> str:

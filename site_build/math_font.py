@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from engine.settings import CACHE_ROOT
+from site_build.build_cache import cached
 
 FONT_URL = "assets/fonts/stix-two-math.woff2"  # docs/stylesheets/lesson.css names it in @font-face
 CACHE_DIR = CACHE_ROOT / "fonts"
@@ -48,17 +49,7 @@ def math_font(characters: set[str]) -> bytes:
     codepoints = sorted({ord(c) for c in characters | ALWAYS if not c.isspace()})
     source = source_font()
     key = hashlib.sha256(f"{codepoints}|{source.stat().st_size}|{fontTools.version}".encode()).hexdigest()[:16]
-    cached = CACHE_DIR / f"stix-two-math-{key}.woff2"
-    if cached.exists():
-        return cached.read_bytes()
-    data = _subset(source, codepoints)
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    for stale in CACHE_DIR.glob("stix-two-math-*.woff2"):
-        stale.unlink(missing_ok=True)
-    partial = cached.with_suffix(".partial")
-    partial.write_bytes(data)
-    partial.replace(cached)
-    return data
+    return cached(CACHE_DIR, "stix-two-math-{}.woff2", key, lambda: _subset(source, codepoints))
 
 
 def _subset(source: Path, codepoints: list[int]) -> bytes:

@@ -181,6 +181,11 @@ def _section_title(section: str, docs_dir: Path) -> str:
     return f"{next(iter(anchors.values()))} › {anchors[anchor]}"
 
 
+def practice_lines() -> dict[str, str]:
+    """The "Practice:" line of every section an exercise drills, by "page.md#anchor"."""
+    return {section: practice_line(section) for section in dict.fromkeys(e.section for e in EXERCISES)}
+
+
 def practice_line(section: str) -> str | None:
     """The line under a lesson section that links to its exercises, "*Practice:* [title](practice.md#ex-id) · …";
     None if no exercise drills that section."""

@@ -56,16 +56,20 @@ def test_notebooks_show_what_cells_print_and_plot_not_bare_values(built_site):
         assert not echoed, f"{script.stem}: {echoed}"
 
 
-def test_a_second_build_runs_no_lesson_script(built_site, tmp_path):
+def test_a_second_build_runs_no_lesson_script_and_no_practice_experiment(built_site, tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        [sys.executable, "-X", "importtime", "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
         capture_output=True,
         text=True,
         cwd=REPO,
         env={**os.environ, "LESSONS_QUICK": "1"},
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "running" not in result.stderr and "lesson script" not in result.stderr
+    imports = [line for line in result.stderr.splitlines() if line.startswith("import time:")]
+    log = "\n".join(line for line in result.stderr.splitlines() if not line.startswith("import time:"))
+    assert result.returncode == 0, log[-2000:]
+    assert "running" not in log and "lesson script" not in log
+    imported = {line.rsplit("|", 1)[1].strip() for line in imports}
+    assert "practice.exercises" not in imported, "the Practice page is read back, not computed again"
 
 
 def test_a_script_run_by_hand_gives_the_pages_figures_and_numbers(built_site, tmp_path):
