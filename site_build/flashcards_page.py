@@ -10,13 +10,13 @@ time, flip, previous and next, shuffle, a progress count.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from importlib import metadata
 from pathlib import Path
 
 import flashcards
-from engine.settings import inputs_digest
 from flashcards import anki
 from flashcards.deck import DECK_PATH, DOCS_DIR, Card, load_deck
 from site_build.anchors import section_titles
@@ -68,10 +68,11 @@ def anki_package(cards: list[Card], timestamp: float) -> bytes:
 
     Writing one takes a while (a SQLite database), so it is kept in .cache/site/ by everything it
     is made from: the cards, the time, the address it links to, the lesson's headings, the code."""
-    key = inputs_digest(
-        [Path(anki.__file__)], repr(cards), timestamp, os.environ.get("SITE_URL", ""), section_titles(DOCS_DIR),
+    made_from = (
+        Path(anki.__file__).read_bytes(), cards, timestamp, os.environ.get("SITE_URL", ""), section_titles(DOCS_DIR),
         [metadata.version(name) for name in ("genanki", "markdown", "pymdown-extensions")],
     )
+    key = hashlib.sha256(repr(made_from).encode()).hexdigest()[:16]
     return cached(SITE_CACHE, "deep-nets-wont-train-{}.apkg", key, lambda: _export(cards, timestamp))
 
 
