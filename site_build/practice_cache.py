@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.settings import REPO_ROOT, engine_files, inputs_digest
+from engine.settings import REPO_ROOT, engine_files, inputs_digest, use_lesson_threads
 from site_build.anchors import section_titles
 from site_build.build_cache import SITE_CACHE, cached
 from site_build.nav import optional_pages
@@ -39,6 +39,8 @@ def practice(docs_dir: Path) -> Practice:
 
 
 def _make(docs_dir: Path) -> bytes:
+    # One torch thread, as the lessons run: with the other core busy, a second thread only waits for it.
+    use_lesson_threads()
     from site_build import practice_page  # imports the exercises, which compute their inputs as they load
 
     return json.dumps({"pages": practice_page.pages(docs_dir), "lines": practice_page.practice_lines()}).encode()
