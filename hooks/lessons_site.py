@@ -9,8 +9,8 @@ import logging
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
+from mkdocs.structure.toc import get_toc
 
 from engine.settings import SettingError, quick_mode
 from site_build import flashcards_page
@@ -20,15 +20,14 @@ from site_build.lesson_runs import NOTEBOOK_DIR, LessonError, lesson_scripts, ru
 from site_build.math import render_math
 from site_build.math_font import FONT_URL, math_characters, math_font
 from site_build.nav import CODE_SECTION, code_pages, core_pages, narrative_pages
-from site_build.notebook_pages import fit_notebook_page
+from site_build.notebook_pages import fit_notebook_page, rendered_notebook
 from site_build.pages import FIGURES_URL, PageError, expand, read_minutes
 from site_build.practice_cache import practice
 
 log = logging.getLogger("mkdocs.lessons")
-# mkdocs-jupyter logs a line for every notebook it converts, finds in its cache or copies: noise
-# between the lines that tell a reader what the build is doing. Its warnings still show.
-for _name in ("mkdocs.plugins.mkdocs_jupyter", "mkdocs.mkdocs-jupyter"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
+# mkdocs-jupyter logs a line for every notebook it converts: noise between the lines that tell a
+# reader what the build is doing. Its warnings still show.
+logging.getLogger("mkdocs.mkdocs-jupyter").setLevel(logging.WARNING)
 DOWNLOADS_URL = "downloads"  # downloads/<script>.py and .ipynb
 
 _results = {}
@@ -68,8 +67,13 @@ def on_config(config):
     return config
 
 
-# Before mkdocs-jupyter's on_files, which turns the notebooks added here into pages.
-@event_priority(50)
+class NotebookPage(File):
+    """A lesson notebook as a page of the site: code/<script>.ipynb is served as code/<script>/."""
+
+    def is_documentation_page(self) -> bool:
+        return True
+
+
 def on_files(files, config):
     _dark_figures.clear()
     for slug, result in _results.items():
@@ -78,17 +82,27 @@ def on_files(files, config):
             files.append(File.generated(config, path, abs_src_path=str(figure)))
             if stem := dark_variant_of(path):
                 _dark_figures.add(stem)
-        # The run cache lays out code/<script>.ipynb as the site serves it: a real source
-        # folder, which mkdocs-jupyter needs to render the notebook as a page.
-        files.append(File(f"{NOTEBOOK_DIR}/{result.notebook.name}", str(result.dir), config["site_dir"], config["use_directory_urls"]))
-        # The same notebook and the script as plain downloads, held in memory so that
-        # mkdocs-jupyter leaves them alone.
+        # The run cache lays out code/<script>.ipynb as the site serves it: a page (on_pre_page
+        # renders it), with the notebook beside it, and the notebook and the script as downloads.
+        files.append(NotebookPage(f"{NOTEBOOK_DIR}/{result.notebook.name}", str(result.dir), config["site_dir"], config["use_directory_urls"]))
+        files.append(File.generated(config, f"{NOTEBOOK_DIR}/{slug}/{result.notebook.name}", abs_src_path=str(result.notebook)))
         for path in (result.notebook, result.source):
-            files.append(File.generated(config, f"{DOWNLOADS_URL}/{path.name}", content=path.read_bytes()))
+            files.append(File.generated(config, f"{DOWNLOADS_URL}/{path.name}", abs_src_path=str(path)))
     for generated in (_practice.pages, flashcards_page.pages()):
         for dest, content in generated.items():
             files.append(File.generated(config, dest, content=content))
     return files
+
+
+def on_pre_page(page, config, files):
+    if page.file.src_uri.endswith(".ipynb"):  # its HTML comes from the notebook, not from Markdown
+        page.render = lambda config, files: _render_notebook(page)
+    return page
+
+
+def _render_notebook(page):
+    page.content, toc = rendered_notebook(Path(page.file.abs_src_path))
+    page.toc = get_toc(toc)
 
 
 def on_page_markdown(markdown, page, config, files):

@@ -1,10 +1,28 @@
-"""The HTML of a lesson notebook's page, as mkdocs-jupyter renders it, made fit for this site."""
+"""The HTML of a lesson notebook's page, as mkdocs-jupyter renders it, made fit for this site.
+
+mkdocs-jupyter is used as a library, not as a plugin: as a plugin it imports nbconvert on every
+build (half a second), though its rendering is cached. Here the rendering is kept in .cache/site/
+by the notebook's bytes, and nbconvert is imported only for a notebook that a new run wrote.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from importlib import metadata
+from pathlib import Path
 
+from site_build.build_cache import SITE_CACHE, cached
 from site_build.pages import FIGURES_URL
+
+# How mkdocs-jupyter's plugin would render the lesson notebooks: as they were executed, each cell's
+# source shown, without "In [3]:" prompts (they carry no meaning in a rendered page) or a CDN's MathJax.
+RENDERING = dict(execute=False, kernel_name="", theme="", allow_errors=True, show_input=True, no_input=False,
+                 no_prompt=True, remove_tag_config={}, highlight_extra_classes="", include_requirejs=False,
+                 custom_mathjax_url="")
+TOC_DEPTH = 6
+RENDERERS = ("mkdocs-jupyter", "nbconvert", "jupytext", "mistune", "pygments")
 
 # mkdocs-jupyter's notebook template loads MathJax and, for Mermaid diagrams, scripts from a
 # CDN. The lesson notebooks need neither, and the site must make no request to another host.
@@ -33,3 +51,19 @@ def fit_notebook_page(page_html: str, page_url: str) -> str:
     page_html = _IMG.sub(point_at_file, page_html)
     # Code cells scroll sideways; a keyboard must be able to reach them to scroll.
     return page_html.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
+
+
+def rendered_notebook(notebook: Path) -> tuple[str, list[dict]]:
+    """The notebook's page body and its table of contents (Python-Markdown's toc tokens); cached."""
+    made_from = (notebook.read_bytes(), RENDERING, TOC_DEPTH, [metadata.version(name) for name in RENDERERS])
+    key = hashlib.sha256(repr(made_from).encode()).hexdigest()[:16]
+    kept = json.loads(cached(SITE_CACHE, f"{notebook.stem}-{{}}.json", key, lambda: _render(notebook)))
+    return kept["content"], kept["toc"]
+
+
+def _render(notebook: Path) -> bytes:
+    from mkdocs_jupyter.convert import nb2html
+    from mkdocs_jupyter.plugin import _get_nb_toc_tokens
+
+    toc, _ = _get_nb_toc_tokens(str(notebook), TOC_DEPTH)
+    return json.dumps({"content": nb2html(str(notebook), **RENDERING), "toc": toc}).encode()
