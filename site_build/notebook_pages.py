@@ -10,19 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
 from site_build.build_cache import SITE_CACHE, cached
 from site_build.pages import FIGURES_URL
 
-# How mkdocs-jupyter's plugin would render the lesson notebooks: as they were executed, each cell's
-# source shown, without "In [3]:" prompts (they carry no meaning in a rendered page) or a CDN's MathJax.
+# The options mkdocs-jupyter's plugin renders with, as mkdocs.yml set them (the rest are its defaults):
+# the notebooks as they were executed, every cell's source shown, no "In [3]:" prompts (they carry no
+# meaning in a rendered page).
 RENDERING = dict(execute=False, kernel_name="", theme="", allow_errors=True, show_input=True, no_input=False,
                  no_prompt=True, remove_tag_config={}, highlight_extra_classes="", include_requirejs=False,
                  custom_mathjax_url="")
 TOC_DEPTH = 6
-RENDERERS = ("mkdocs-jupyter", "nbconvert", "jupytext", "mistune", "pygments")
 
 # mkdocs-jupyter's notebook template loads MathJax and, for Mermaid diagrams, scripts from a
 # CDN. The lesson notebooks need neither, and the site must make no request to another host.
@@ -55,10 +56,16 @@ def fit_notebook_page(page_html: str, page_url: str) -> str:
 
 def rendered_notebook(notebook: Path) -> tuple[str, list[dict]]:
     """The notebook's page body and its table of contents (Python-Markdown's toc tokens); cached."""
-    made_from = (notebook.read_bytes(), RENDERING, TOC_DEPTH, [metadata.version(name) for name in RENDERERS])
+    made_from = (notebook.read_bytes(), RENDERING, TOC_DEPTH, renderer_versions())
     key = hashlib.sha256(repr(made_from).encode()).hexdigest()[:16]
     kept = json.loads(cached(SITE_CACHE, f"{notebook.stem}-{{}}.json", key, lambda: _render(notebook)))
     return kept["content"], kept["toc"]
+
+
+@lru_cache(maxsize=1)
+def renderer_versions() -> tuple[str, ...]:
+    """Read once per process: each lookup parses a package's metadata, and there are seven notebooks."""
+    return tuple(metadata.version(name) for name in ("mkdocs-jupyter", "nbconvert", "jupytext", "mistune", "pygments"))
 
 
 def _render(notebook: Path) -> bytes:
