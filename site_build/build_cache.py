@@ -1,10 +1,10 @@
 """What the build makes from inputs that rarely change, kept on disk by a hash of those inputs.
 
 A rebuild with nothing changed reads each of these back instead of making it again: the
-Practice page (whose answers come from experiments), the Anki package, the math font. Each is
-one file, `<name>-<key>.<suffix>`; making a new one removes the one it replaces, so the cache
-holds one per name, as .cache/lessons/ holds one result per script. The theme's templates are
-kept compiled too, by Jinja's own cache, which keys each by its source.
+Practice page (whose answers come from experiments), the notebooks' pages (nbconvert), the Anki
+package, the math font. Each is one file, `<name>-<key>.<suffix>`; making a new one removes the
+one it replaces, so the cache holds one per name, as .cache/lessons/ holds one result per script.
+The theme's templates are kept compiled too, by Jinja's own cache, which keys each by its source.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import jinja2
 
 from engine.settings import CACHE_ROOT
 
-SITE_CACHE = CACHE_ROOT / "site"  # the Practice page, the Anki package
+SITE_CACHE = CACHE_ROOT / "site"  # the Practice page, the notebooks' pages, the Anki package
 TEMPLATE_CACHE = CACHE_ROOT / "templates"
 
 

@@ -1,4 +1,4 @@
-"""The HTML of a lesson notebook's page, as mkdocs-jupyter renders it, made fit for this site.
+"""The HTML of a lesson notebook's page: rendered by mkdocs-jupyter, once per notebook, and made fit for this site.
 
 mkdocs-jupyter is used as a library, not as a plugin: as a plugin it imports nbconvert on every
 build (half a second), though its rendering is cached. Here the rendering is kept in .cache/site/
@@ -17,9 +17,8 @@ from pathlib import Path
 from site_build.build_cache import SITE_CACHE, cached
 from site_build.pages import FIGURES_URL
 
-# The options mkdocs-jupyter's plugin renders with, as mkdocs.yml set them (the rest are its defaults):
-# the notebooks as they were executed, every cell's source shown, no "In [3]:" prompts (they carry no
-# meaning in a rendered page).
+# mkdocs-jupyter's options: its plugin's defaults, but for no "In [3]:" prompts (they carry no meaning
+# in a rendered page). The notebooks are shown as they were executed, every cell's source included.
 RENDERING = dict(execute=False, kernel_name="", theme="", allow_errors=True, show_input=True, no_input=False,
                  no_prompt=True, remove_tag_config={}, highlight_extra_classes="", include_requirejs=False,
                  custom_mathjax_url="")
