@@ -17,7 +17,7 @@ Measured side by side in one run, on this machine:
    (same weights, same minibatches: only rounding differs).
 3. A cold `mkdocs build` (empty caches), a warm rebuild (nothing changed), and the time from
    saving a Markdown page to the rebuilt page under `mkdocs serve`.
-4. Each of issue 15's targets against what this run measured.
+4. Each of issue 15's targets against what this run measured, and the README's speed table.
 
 Every measurement runs in a fresh process, so each has its own peak memory (the largest
 process's resident set, lesson kernels included) and its own thread setting. Timings on a
@@ -419,6 +419,27 @@ def report(results: dict) -> str:
     return "\n".join(lines)
 
 
+def readme_table(results: dict) -> str:
+    """The README's speed table, as this run measured it: paste it over the old one."""
+    table, log = results["step_times"]["table"], results["loss_log"]
+    labels = {"kaiming": "`kaiming`", "batchnorm": "`batchnorm` MLP", "deep": "deep net (5 × 100 tanh)", "deep_batchnorm": "deep net with BatchNorm"}
+    lines = ["| measurement | lecture's loop | fast path |", "| --- | ---: | ---: |"]
+    for name, label in labels.items():
+        row = table[name]
+        loop = row[row["loop_faster"]]["us_per_step"]
+        lines.append(f"| {label}, µs per step | {loop:,.0f} | {row['engine']['us_per_step']:,.0f} ({row['speedup']:.2f}×) |")
+    seeds, loop, fast = len(log["seeds"]), log["runs"]["loop"], log["runs"]["seeds"]
+    lines.append(f"| loss log, {len(CONFIGS)} configurations × {seeds} seeds × {log['steps']:,} steps | {seeds} × {loop['training_seconds']:,.0f} s "
+                 f"| {fast['training_seconds']:,.0f} s ({log['speedup']['seeds']['training']:.1f}×) |")
+    if "site" in results:
+        site = results["site"]
+        quick = " (quick mode)" if site["quick"] else ""
+        lines.append(f"| cold `mkdocs build`{quick}: empty caches, every lesson trained | | {site['cold']['seconds']:,.0f} s |")
+        lines.append(f"| warm rebuild, nothing changed | | {site['warm']['seconds']:.1f} s |")
+        lines.append(f"| Markdown edit shown by `mkdocs serve` | | {site['serve']['median_seconds']:.2f} s |")
+    return "\n".join(lines)
+
+
 def targets(results: dict) -> list[tuple[str, str, str]]:
     """Each of the issue's speed targets: what it asks, what this run measured, and whether that meets it."""
     def row(what, value, unit, ok, valid=True):
@@ -471,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     results["peak_mib_self"] = _kib_to_mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
     print(report(results))
+    print("\nthe README's speed table\n\n" + readme_table(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     if not results["loss_log"]["all_agree"]:

@@ -81,6 +81,12 @@ def test_report_has_every_row_and_json_round_trips(in_process, short_loss_log, t
     assert len(verdicts) == 6 and verdicts["cold full build ≤ 150 s"].startswith("not measured")  # a quick build is no cold build
     for name in CONFIGS:
         assert f"| {name} |" in table
+    # The README's speed table is this function's output: the same rows, in the same order.
+    full_length = {**results, "site": {**results["site"], "quick": False}}
+    generated = [line.split("|")[1].strip() for line in bench.readme_table(full_length).splitlines()]
+    readme = (REPO_ROOT / "README.md").read_text()
+    in_readme = [line.split("|")[1].strip() for line in readme[readme.index("| measurement | lecture's loop"):].splitlines() if line.startswith("|")]
+    assert in_readme == generated
     path = tmp_path / "bench.json"
     path.write_text(json.dumps(results))
     assert json.loads(path.read_text())["step_times"]["table"]["kaiming"]["speedup"] > 0
