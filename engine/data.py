@@ -17,9 +17,7 @@ from pathlib import Path
 
 import torch
 
-from engine.settings import REPO_ROOT
-
-DEFAULT_NAMES = REPO_ROOT / "data" / "names.txt"
+from engine.settings import DEFAULT_NAMES, REPO_ROOT
 
 VOCAB = "." + "abcdefghijklmnopqrstuvwxyz"
 VOCAB_SIZE = len(VOCAB)  # 27

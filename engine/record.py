@@ -25,10 +25,6 @@ import re
 import sys
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-from PIL import Image
-
-from engine.plots import for_dark_scheme, use_lesson_style
 from engine.settings import REPO_ROOT, SettingError, use_lesson_threads
 
 RECORD_FILE = "record.json"
@@ -48,6 +44,8 @@ def start_lesson(slug: str) -> "Record":
         if "ipykernel" in sys.modules:
             raise
         sys.exit(f"error: {err}")  # run by hand: one line, not a traceback
+    from engine.plots import use_lesson_style  # matplotlib, for a script; the site only reads records
+
     use_lesson_style()
     return Record(slug)
 
@@ -71,6 +69,10 @@ class Record:
     def figure(self, fig, name: str, alt: str, *, tight: bool = True) -> None:
         """Lay out and save `fig` as figures/<name>.png, with its alt text filled from the recorded values,
         and its variant for the dark scheme as figures/<name>.dark.png."""
+        import matplotlib.pyplot as plt
+
+        from engine.plots import for_dark_scheme
+
         if tight:
             fig.tight_layout()
         self.figures[name] = fill(" ".join(alt.split()), self.values, f"{self.slug}: figure {name}")
@@ -131,6 +133,8 @@ def fill(template: str, values: dict, where: str) -> str:
 
 def _save_png(fig, path: Path) -> None:
     """A 256-colour PNG: a third of the size of matplotlib's, and the same bytes on every run."""
+    from PIL import Image
+
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
     image = Image.open(buffer).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-import torch
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ENGINE_DIR = Path(__file__).resolve().parent
+DEFAULT_NAMES = REPO_ROOT / "data" / "names.txt"  # the names every script trains on (engine.data)
 # Lesson runs in <root>/lessons, trained nets in <root>/nets; LESSONS_CACHE_DIR moves the root.
 CACHE_ROOT = Path(os.environ.get("LESSONS_CACHE_DIR") or REPO_ROOT / ".cache")
 
@@ -54,6 +54,8 @@ def lesson_threads() -> int:
 
 
 def use_lesson_threads() -> None:
+    import torch  # here, not at the top: the site build reads settings without needing torch
+
     torch.set_num_threads(lesson_threads())
 
 
@@ -72,9 +74,14 @@ def inputs_digest(paths: list[Path], *extra: object) -> str:
     digest = hashlib.sha256()
     for path in paths:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    versions = [metadata.version(name) for name in ("torch", "matplotlib", "pillow", "numpy", "numba", "scipy")]
-    digest.update(repr((sys.version_info[:2], versions, extra)).encode())
+    digest.update(repr((sys.version_info[:2], library_versions(), extra)).encode())
     return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def library_versions() -> list[str]:
+    """Read once per process: each lookup parses a package's metadata (a few ms; the build hashes a dozen inputs)."""
+    return [metadata.version(name) for name in ("torch", "matplotlib", "pillow", "numpy", "numba", "scipy")]
 
 
 def engine_files() -> list[Path]:

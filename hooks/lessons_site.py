@@ -6,6 +6,7 @@ Moving to another site generator means rewriting these few functions.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -41,16 +42,20 @@ _practice = None  # the Practice page and the "Practice:" lines (site_build.prac
 
 def on_config(config):
     global _practice
-    try:
-        results = run_lessons(quick=quick_mode(), log=log.info)
-    except (LessonError, SettingError) as err:
-        raise PluginError(str(err)) from None
+    docs = Path(config["docs_dir"])
+    # The Practice page's experiments, when they must run again, run while the lesson scripts do:
+    # this process only waits for those, and the machine's last core is free as they finish.
+    with ThreadPoolExecutor(1) as beside_the_lessons:
+        practice_made = beside_the_lessons.submit(practice, docs)
+        try:
+            results = run_lessons(quick=quick_mode(), log=log.info)
+        except (LessonError, SettingError) as err:
+            raise PluginError(str(err)) from None
+        _practice = practice_made.result()
     _results.clear()
     _results.update(results)
     _records.clear()
     _records.update({slug: result.record for slug, result in results.items()})
-    docs = Path(config["docs_dir"])
-    _practice = practice(docs)
     # Reading times count what a page displays: its Markdown with the runs' numbers and tables filled in.
     counted = {"read_minutes": 12, "page_reading": "about 5 minutes"}  # stand-ins of the same length in words
     try:

@@ -30,10 +30,9 @@ from pathlib import Path
 
 import psutil
 
-from engine.data import DEFAULT_NAMES
 from engine.progress import PROGRESS_FILE_VARIABLE
 from engine.record import RECORD_FILE
-from engine.settings import CACHE_ROOT, REPO_ROOT, SettingError, engine_files, inputs_digest, lesson_threads, quick_mode
+from engine.settings import CACHE_ROOT, DEFAULT_NAMES, REPO_ROOT, SettingError, engine_files, inputs_digest, lesson_threads, quick_mode
 
 LESSONS_DIR = REPO_ROOT / "lessons"
 CACHE_DIR = CACHE_ROOT / "lessons"
