@@ -70,6 +70,7 @@ def test_a_second_build_runs_no_lesson_script_and_no_practice_experiment(built_s
     assert "running" not in log and "lesson script" not in log
     imported = {line.rsplit("|", 1)[1].strip() for line in imports}
     assert "practice.exercises" not in imported, "the Practice page is read back, not computed again"
+    assert not {"torch", "matplotlib"} & imported, "a rebuild with nothing to train needs neither"
 
 
 def test_a_script_run_by_hand_gives_the_pages_figures_and_numbers(built_site, tmp_path):
