@@ -43,15 +43,20 @@ _practice = None  # the Practice page and the "Practice:" lines (site_build.prac
 def on_config(config):
     global _practice
     docs = Path(config["docs_dir"])
-    # The Practice page's experiments, when they must run again, run while the lesson scripts do:
-    # this process only waits for those, and the machine's last core is free as they finish.
+    # What only this process makes (the Practice page's experiments, each new notebook's page)
+    # is made while the lesson scripts run: this process only waits for them, and the machine's
+    # last core is free as they finish.
     with ThreadPoolExecutor(1) as beside_the_lessons:
         practice_made = beside_the_lessons.submit(practice, docs)
+        notebooks = []
         try:
-            results = run_lessons(quick=quick_mode(), log=log.info)
+            results = run_lessons(quick=quick_mode(), log=log.info,
+                                  on_done=lambda ran: notebooks.append(beside_the_lessons.submit(rendered_notebook, ran.notebook)))
         except (LessonError, SettingError) as err:
             raise PluginError(str(err)) from None
         _practice = practice_made.result()
+        for notebook in notebooks:
+            notebook.result()
     _results.clear()
     _results.update(results)
     _records.clear()

@@ -81,12 +81,13 @@ def cache_key(script: Path, quick: bool, data: Path = DEFAULT_NAMES) -> str:
 
 def run_lessons(
     names: list[str] | None = None, *, quick: bool = False, force: bool = False, cache_dir: Path = CACHE_DIR, log=print,
-    progress_every: float = PROGRESS_EVERY,
+    progress_every: float = PROGRESS_EVERY, on_done=None,
 ) -> dict[str, LessonResult]:
     """Run the scripts whose inputs changed (SCRIPTS_AT_ONCE at a time), reuse the rest.
 
     While scripts run, `log` hears every `progress_every` seconds which cell each is in and how
-    far its training has got."""
+    far its training has got; `on_done`, if given, is called with each script's result as soon
+    as that script has run."""
     try:
         lesson_threads()  # a bad LESSONS_THREADS is reported here, once, not by every script's first cell
     except SettingError as err:
@@ -131,6 +132,8 @@ def run_lessons(
                     log(f"  {script.stem}: done in {seconds:.0f} s")
                     results[script.stem] = LessonResult(script.stem, script, out, True, seconds)
                     durations[script.stem] = round(seconds, 1)
+                    if on_done is not None:
+                        on_done(results[script.stem])
                 if not finished:  # what each running script is doing, every few seconds
                     for script, out in pending.values():
                         if _progress_dir(out).exists():  # its worker has started it
