@@ -89,3 +89,18 @@ def test_ctrl_c_stops_promptly_with_one_line_and_leaves_no_half_result(tmp_path)
     assert runner.returncode == 130
     assert err.strip().splitlines()[-1].startswith("interrupted:") and "Traceback" not in err
     assert not list((tmp_path / "lessons").glob("*.partial"))
+
+
+def test_each_script_that_runs_is_handed_on_as_soon_as_it_is_done_and_a_kept_one_is_not(tmp_path, monkeypatch):
+    scripts = []
+    for name in ("98_first", "99_second"):
+        scripts.append(tmp_path / f"{name}.py")
+        scripts[-1].write_text(f"# %%\nfrom engine.record import start_lesson\n\nstart_lesson({name!r}).value('x', 1)\n")
+    monkeypatch.setattr(run, "lesson_scripts", lambda: scripts)
+    done = []
+    results = run_lessons(quick=True, cache_dir=tmp_path / "cache", on_done=done.append)
+    assert sorted(result.slug for result in done) == ["98_first", "99_second"]
+    assert all(result.notebook.exists() and results[result.slug] == result for result in done)
+    done.clear()
+    run_lessons(quick=True, cache_dir=tmp_path / "cache", on_done=done.append)
+    assert done == [], "a result read back from the cache has nothing new to hand on"
