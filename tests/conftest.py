@@ -1,11 +1,40 @@
+import fcntl
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
+
+# One thread, as the lesson scripts and the command line run (engine.settings.lesson_threads):
+# the nets here are tiny, so a second thread only adds synchronisation, and under xdist each
+# worker already has a core of its own.
+torch.set_num_threads(1)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config):
+    """`pytest` alone runs the whole suite on every core, in pytest-xdist's workers.
+
+    A file or a test named on the command line runs in this one process, where -s and --pdb
+    work; `-n` decides for itself. Work stealing keeps every core busy to the end, whatever
+    the tests cost; `pytest_collection_modifyitems` puts the site's tests first.
+    """
+    whole_suite = config.args_source == pytest.Config.ArgsSource.TESTPATHS
+    is_worker = hasattr(config, "workerinput")
+    if whole_suite and not is_worker and config.pluginmanager.has_plugin("xdist") and config.option.numprocesses is None:
+        config.option.numprocesses = "logical"
+        config.option.dist = "worksteal"
+    return (yield)
+
+
+def pytest_collection_modifyitems(items):
+    """Tests of the built site first: under xdist the worker that gets them starts the build at
+    once, while the others run the rest; they steal site tests only after it is built."""
+    items.sort(key=lambda item: "built_site" not in item.fixturenames)
 
 
 def run_python(*args: str, env: dict | None = None, cwd: Path = REPO, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -29,15 +58,27 @@ def dataset():
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
-    """The site, built once per test session in quick mode, strictly, as CI and a reader's build do."""
-    site = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, "LESSONS_QUICK": "1"},
-        timeout=1200,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    """The site, built once per test run in quick mode, strictly, as CI and a reader's build do.
+
+    xdist's workers share one build: the first to ask builds it into their common temporary
+    folder while holding a lock; the others wait for the lock and find the site there.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # a worker's is <the run's>/popen-gw<n>
+    site = shared / "site"
+    with open(shared / "site.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not site.is_dir():
+            partial = shared / "site.partial"  # renamed once whole: a failed build leaves no site
+            result = subprocess.run(
+                [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(partial)],
+                capture_output=True,
+                text=True,
+                cwd=REPO,
+                env={**os.environ, "LESSONS_QUICK": "1"},
+                timeout=1200,
+            )
+            assert result.returncode == 0, result.stderr[-3000:]
+            partial.rename(site)
     return site

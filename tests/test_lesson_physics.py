@@ -11,7 +11,8 @@ from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")
-def records():
+def records(built_site):
+    """What each script recorded: the site's build ran them, so this reads its cache."""
     return {slug: result.record["values"] for slug, result in run_lessons(quick=True, log=lambda _: None).items()}
 
 
