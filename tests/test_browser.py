@@ -8,6 +8,7 @@ import re
 import shutil
 import threading
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -20,7 +21,7 @@ if not Path(CHROMIUM).exists():
     pytest.skip("no Chromium on this machine (apt-get install chromium)", allow_module_level=True)
 
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 PAGE_BUDGET = 1.5 * 1024 * 1024  # bytes: a lesson page with its figures, in one colour scheme
 
@@ -68,15 +69,45 @@ def urls():
         yield src, "/" if stem == "index" else f"/{stem}/"
 
 
-@pytest.mark.parametrize("src, path", list(urls()))
-def test_page_loads_cleanly_with_images_alt_text_and_typeset_math(page, server, src, path):
+class Opened(NamedTuple):
+    src: str
+    page: Page
+    errors: list[str]  # console errors and uncaught exceptions since the page was opened
+    foreign: list[str]  # requests since then to any host but this machine
+
+
+@pytest.fixture(scope="module")
+def opened(request, browser, server):
+    """A page of the site opened in one colour scheme, shared by the tests that only look at it.
+
+    Opening a page costs the browser a second or two of CPU, so each is opened once: the
+    parameter is module-scoped, so pytest runs the tests of one page and scheme one after the
+    other, and only that page is open.
+    """
+    src, path, scheme = request.param
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
     errors, foreign = [], []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("request", lambda request: request.url.startswith(("http://127.0.0.1", "data:")) or foreign.append(request.url))
     page.goto(server + path, wait_until="networkidle")
-    assert not errors, f"{src}: console errors {errors}"
-    assert not foreign, f"{src}: requests to other hosts {foreign}"
+    yield Opened(src, page, errors, foreign)
+    context.close()
+
+
+def every_page(*schemes):
+    """Run a test on `opened` for every page of the nav, in each of `schemes`."""
+    cases = [(src, path, scheme) for src, path in urls() for scheme in schemes]
+    ids = [f"{src}-{path}" + (f"-{scheme}" if len(schemes) > 1 else "") for src, path, scheme in cases]
+    return pytest.mark.parametrize("opened", cases, ids=ids, indirect=True)
+
+
+@every_page("light")
+def test_page_loads_cleanly_with_images_alt_text_and_typeset_math(opened):
+    src, page = opened.src, opened.page
+    assert not opened.errors, f"{src}: console errors {opened.errors}"
+    assert not opened.foreign, f"{src}: requests to other hosts {opened.foreign}"
     images = page.evaluate(LOAD_EVERY_IMAGE)
     for image in images:
         assert image["width"] > 0, f"{src}: {image['src']} did not load"
@@ -103,11 +134,9 @@ def test_page_sizes_within_budget(built_site, capsys):
     assert not over, f"pages over 1.5 MB: {over}"
 
 
-@pytest.mark.parametrize("src, path", list(urls()))
-def test_no_figure_is_a_light_box_in_the_dark_scheme(browser, server, src, path):
-    context = browser.new_context(color_scheme="dark")
-    page = context.new_page()
-    page.goto(server + path, wait_until="networkidle")
+@every_page("dark")
+def test_no_figure_is_a_light_box_in_the_dark_scheme(opened):
+    src, page = opened.src, opened.page
     assert page.get_attribute("body", "data-md-color-scheme") == "slate"
     page.evaluate(LOAD_EVERY_IMAGE)
     # The mean lightness of each shown figure's border (0 black … 255 white).
@@ -124,7 +153,6 @@ def test_no_figure_is_a_light_box_in_the_dark_scheme(browser, server, src, path)
       }
       return [image.src.split("/").pop(), sum / count];
     })""")
-    context.close()
     light = [(name, round(level)) for name, level in borders if level > 100]
     assert not light, f"{src}: figures with a light background in the dark scheme: {light}"
     assert all("dark" in name for name, _ in borders), borders
@@ -203,20 +231,15 @@ def test_flashcard_flips_with_the_keyboard(page, server):
     assert not back.is_visible()
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("src, path", list(urls()))
-def test_no_serious_accessibility_violations(browser, server, src, path, scheme):
-    context = browser.new_context(color_scheme=scheme)
-    page = context.new_page()
-    page.goto(server + path, wait_until="networkidle")
-    results = Axe().run(page)
-    context.close()
+@every_page("light", "dark")
+def test_no_serious_accessibility_violations(opened):
+    results = Axe().run(opened.page)
     serious = [
         f"{v['id']} ({v['impact']}): {v['help']}"
         for v in results.response["violations"]
         if v["impact"] in ("serious", "critical")
     ]
-    assert not serious, f"{src}: {serious}"
+    assert not serious, f"{opened.src}: {serious}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -329,9 +352,9 @@ FORMULA = r"\hat{x}_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}}, \quad \sum
 FORMULA_REFERENCE = Path(__file__).with_name("reference") / "formula.png"
 
 
-@pytest.mark.parametrize("src, path", list(urls()))
-def test_pages_with_math_load_the_math_font_from_the_site(page, server, src, path):
-    page.goto(server + path, wait_until="networkidle")
+@every_page("light")
+def test_pages_with_math_load_the_math_font_from_the_site(opened, server):
+    src, page = opened.src, opened.page
     if not page.locator("article math").count():
         return
     fonts = page.evaluate("""async () => {
