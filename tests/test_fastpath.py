@@ -3,6 +3,8 @@
 Every kind of net the lessons train, observers included, and nets trained in worker processes against alone.
 """
 
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
@@ -25,7 +27,7 @@ def mlp_with_batchnorm_and_hidden_bias(generator):
 
 
 KINDS = {
-    **{name: (lambda name: lambda g: build_mlp(name, g))(name) for name in CONFIGS},
+    **{name: partial(build_mlp, name) for name in CONFIGS},
     "batchnorm_with_bias": mlp_with_batchnorm_and_hidden_bias,
     "deep": lambda g: build_deep_net(g),
     "deep_batchnorm": lambda g: build_deep_net(g, batchnorm=True),
