@@ -7,8 +7,21 @@ import torch
 from engine.data import DEFAULT_NAMES
 from engine.fastpath import train_config
 from engine.model import CONFIGS, DEFAULT_SEED, build_mlp
-from engine.train import learning_rate, split_loss, train
+from engine.train import learning_rate, main, split_loss, train
 from tests.conftest import run_python
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    """`python -m engine.train <argv>` in this process (a fresh one costs seconds of importing torch): exit status, stdout, stderr.
+
+    Anything main lets escape other than SystemExit fails the test, as a traceback would.
+    """
+    try:
+        status = main(list(argv))
+    except SystemExit as exit:
+        status = exit.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
 
 
 def test_learning_rate_drops_at_half_way():
@@ -71,20 +84,20 @@ def test_the_loop_is_the_lectures_code(dataset):
         assert loss.item() == pytest.approx(run.losses[i].item(), rel=1e-4), f"step {i}"
 
 
-def test_cli_reproduces_the_loss_log_row(dataset):
+def test_cli_reproduces_the_loss_log_row(dataset, capsys):
     """The loss log's nets and the command line's come from one function: same numbers, to the last bit."""
-    result = run_python("-m", "engine.train", "--config", "batchnorm", "--steps", "300", "--json")
-    assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout)
+    status, stdout, stderr = run_cli(capsys, "--config", "batchnorm", "--steps", "300", "--json")
+    assert status == 0, stderr
+    out = json.loads(stdout)
     model, run = train_config("batchnorm", dataset, 300, progress=False)
     assert out["initial_loss"] == run.initial_loss
     assert out["val_loss"] == split_loss(model, dataset, "val")
 
 
-def test_cli_json_contract():
-    result = run_python("-m", "engine.train", "--config", "original", "--steps", "0", "--json")
-    assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout)
+def test_cli_json_contract(capsys):
+    status, stdout, stderr = run_cli(capsys, "--config", "original", "--steps", "0", "--json")
+    assert status == 0, stderr
+    out = json.loads(stdout)
     for key in ["config", "data", "words", "params", "steps", "initial_loss", "train_loss", "val_loss", "seconds"]:
         assert key in out
     assert out["config"] == "original" and out["steps"] == 0 and out["words"] == 32952
@@ -94,12 +107,12 @@ def test_cli_json_contract():
     assert out["train_loss"] > 3 * math.log(27) and out["seed"] == DEFAULT_SEED
 
 
-def test_cli_trains_on_any_names_file(tmp_path):
+def test_cli_trains_on_any_names_file(tmp_path, capsys):
     names = tmp_path / "names.txt"
     names.write_text("\n".join(["anna", "bob", "carl", "dora", "emil", "fay", "gus", "hal", "ida", "jo"] * 3) + "\n")
-    result = run_python("-m", "engine.train", "--config", "kaiming", "--data", str(names), "--steps", "200", "--json")
-    assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout)
+    status, stdout, stderr = run_cli(capsys, "--config", "kaiming", "--data", str(names), "--steps", "200", "--json")
+    assert status == 0, stderr
+    out = json.loads(stdout)
     assert out["words"] == 30 and out["steps"] == 200 and out["train_loss"] < out["initial_loss"]
 
 
@@ -120,18 +133,19 @@ def test_cli_trains_on_any_names_file(tmp_path):
         (["--data", "/dev/zero"], "/dev/zero: not a regular file"),
     ],
 )
-def test_cli_bad_arguments_fail_with_one_clear_line(args, message):
+def test_cli_bad_arguments_fail_with_one_clear_line(args, message, capsys):
     base = {"--config": "kaiming", "--steps": "0"}
     for flag, value in zip(args[::2], args[1::2]):
         base[flag] = value
     argv = [item for pair in base.items() for item in pair]
-    result = run_python("-m", "engine.train", *argv)
-    assert result.returncode != 0
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
+    status, _, stderr = run_cli(capsys, *argv)
+    assert status != 0
+    assert message in stderr
+    assert "Traceback" not in stderr
 
 
 def test_cli_bad_names_file(tmp_path):
+    """As a user runs it, in a fresh process: exit status 2 and one line on stderr, nothing else."""
     bad = tmp_path / "names.txt"
     bad.write_text("anna\nBob\n")
     result = run_python("-m", "engine.train", "--config", "kaiming", "--data", str(bad), "--steps", "0")
@@ -139,9 +153,9 @@ def test_cli_bad_names_file(tmp_path):
     assert result.stderr.strip() == f"error: {bad}, line 2: character 'B' is outside a–z (the vocabulary is lowercase a–z, one name per line)"
 
 
-def test_a_symlink_loop_is_blamed_on_the_data_file(tmp_path):
+def test_a_symlink_loop_is_blamed_on_the_data_file(tmp_path, capsys):
     loop = tmp_path / "names.txt"
     loop.symlink_to(tmp_path / "other.txt")
     (tmp_path / "other.txt").symlink_to(loop)
-    result = run_python("-m", "engine.train", "--config", "kaiming", "--data", str(loop), "--steps", "0")
-    assert result.returncode == 2 and result.stderr.strip().startswith(f"error: {loop}: cannot be read")
+    status, _, stderr = run_cli(capsys, "--config", "kaiming", "--data", str(loop), "--steps", "0")
+    assert status == 2 and stderr.strip().startswith(f"error: {loop}: cannot be read")
