@@ -56,29 +56,39 @@ def dataset():
     return load_dataset()
 
 
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    """The site, built once per test run in quick mode, strictly, as CI and a reader's build do.
+def once_per_run(tmp_path_factory, name: str, make) -> Path:
+    """`name` in the run's temporary folder, made by `make(path)` the first time any test asks.
 
-    xdist's workers share one build: the first to ask builds it into their common temporary
-    folder while holding a lock; the others wait for the lock and find the site there.
+    xdist's workers share it: the first to ask makes it while holding a lock; the others wait for
+    the lock and find it there. `make` writes to a partial path, renamed once whole, so a failure
+    leaves nothing that looks made.
     """
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent  # a worker's is <the run's>/popen-gw<n>
-    site = shared / "site"
-    with open(shared / "site.lock", "w") as lock:
+    made = shared / name
+    with open(shared / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not site.is_dir():
-            partial = shared / "site.partial"  # renamed once whole: a failed build leaves no site
-            result = subprocess.run(
-                [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(partial)],
-                capture_output=True,
-                text=True,
-                cwd=REPO,
-                env={**os.environ, "LESSONS_QUICK": "1"},
-                timeout=1200,
-            )
-            assert result.returncode == 0, result.stderr[-3000:]
-            partial.rename(site)
-    return site
+        if not made.exists():
+            partial = shared / f"{name}.partial"
+            make(partial)
+            partial.rename(made)
+    return made
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The site, built once per test run in quick mode, strictly, as CI and a reader's build do."""
+
+    def build(site_dir: Path) -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, "LESSONS_QUICK": "1"},
+            timeout=1200,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+
+    return once_per_run(tmp_path_factory, "site", build)

@@ -1,6 +1,7 @@
 """The benchmark's plumbing on tiny runs: no timing is asserted, only that it measures and checks what it says."""
 
 import json
+import pickle
 import re
 import sys
 
@@ -10,7 +11,7 @@ import torch
 import benchmark.__main__ as bench
 from engine.settings import REPO_ROOT
 from engine.model import CONFIGS
-from tests.conftest import run_python
+from tests.conftest import once_per_run, run_python
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +31,13 @@ def in_process():
 
 
 @pytest.fixture(scope="module")
-def short_loss_log(in_process):
-    return bench.loss_logs(300, loop_threads=1, log=lambda _: None)
+def short_loss_log(in_process, tmp_path_factory):
+    """One short loss log per test run, whichever worker asks first (it takes seconds of training)."""
+
+    def make(path):
+        path.write_bytes(pickle.dumps(bench.loss_logs(300, loop_threads=1, log=lambda _: None)))
+
+    return pickle.loads(once_per_run(tmp_path_factory, "short_loss_log.pickle", make).read_bytes())
 
 
 def test_a_worker_process_reports_its_losses_threads_and_memory():
