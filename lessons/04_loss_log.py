@@ -15,7 +15,8 @@ from engine.diagnostics import smoothed_log10
 from engine.model import CONFIGS, DEFAULT_SEED, sample_names
 from engine.plots import CONFIG_COLORS, smoothed_loss
 from engine.record import start_lesson
-from engine.train import FULL_STEPS, lesson_steps, split_loss
+from engine.fastpath import split_loss
+from engine.train import FULL_STEPS, lesson_steps
 from engine.trained import trained_mlps_by_seed
 
 record = start_lesson("04_loss_log")

@@ -21,8 +21,8 @@ from engine.layers import BatchNorm1d, Sequential, fold_batchnorm
 from engine.model import DEEP_NET_SEED, DEFAULT_SEED, GAINS, build_deep_net, build_mlp, swap_in_layernorm
 from engine.plots import CONFIG_COLORS, GAIN_COLORS, REFERENCE_COLOR, smoothed_loss
 from engine.record import start_lesson
-from engine.fastpath import Training, train_all
-from engine.train import BATCH_SIZE, FULL_STEPS, lesson_steps, split_loss
+from engine.fastpath import Training, split_loss, train_all
+from engine.train import BATCH_SIZE, FULL_STEPS, lesson_steps
 from engine.trained import trained_mlps
 
 record = start_lesson("05_batchnorm")

@@ -26,8 +26,8 @@ from engine.layers import Linear, Tanh
 from engine.model import DEFAULT_SEED, build_deep_net
 from engine.plots import LAYER_COLORS, REFERENCE_COLOR, layer_histograms
 from engine.record import start_lesson
-from engine.fastpath import Training, train_all
-from engine.train import FULL_STEPS, learning_rate, lesson_steps, split_loss
+from engine.fastpath import Training, split_loss, train_all
+from engine.train import FULL_STEPS, learning_rate, lesson_steps
 
 record = start_lesson("06_deeper_network")
 data = load_dataset()

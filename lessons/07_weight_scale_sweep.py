@@ -15,8 +15,8 @@ from engine.diagnostics import grad_to_data_ratio, hidden_weights
 from engine.model import DEFAULT_SEED, GAINS, build_deep_net
 from engine.plots import GAIN_COLORS, smoothed_loss
 from engine.record import start_lesson
-from engine.fastpath import Training, train_all
-from engine.train import lesson_steps, split_loss
+from engine.fastpath import Training, split_loss, train_all
+from engine.train import lesson_steps
 
 record = start_lesson("07_weight_scale_sweep")
 data = load_dataset()

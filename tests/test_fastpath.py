@@ -12,9 +12,10 @@ from numba import njit
 
 from engine.compiled import _tanh
 from engine.diagnostics import grad_to_data_ratio, tanh_layer_stats
-from engine.fastpath import DRAW_CHUNK, Training, train_all, train_config, train_fast, trains_fast
+from engine.fastpath import DRAW_CHUNK, Training, split_loss, train_all, train_config, train_fast, trains_fast
 from engine.layers import BatchNorm1d, Embedding, Flatten, Linear, Sequential, Tanh
 from engine.model import CONFIGS, DEFAULT_SEED, build_deep_net, build_mlp, swap_in_layernorm
+from engine.train import split_loss as reference_split_loss
 from engine.train import train
 
 
@@ -187,6 +188,16 @@ def test_one_net_per_core_ends_as_each_alone(dataset):
         assert trainings[kind].observe.seen == observer.seen
 
 
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_split_loss_is_the_reference_split_loss(dataset, kind):
+    """Trained a little first, so that BatchNorm's running estimates are no longer their start (eval mode uses them)."""
+    net, generator = build(kind)
+    train_fast(net, dataset, 200, generator)
+    for split in ("train", "val"):
+        assert split_loss(net, dataset, split) == pytest.approx(reference_split_loss(net, dataset, split), rel=1e-6)
+    assert net.training  # left as it was
+
+
 def test_nets_of_other_shapes_train_through_the_reference_loop(dataset):
     layernorm_net = swap_in_layernorm(build_deep_net(torch.Generator().manual_seed(0), batchnorm=True))
     assert trains_fast(build_deep_net(torch.Generator().manual_seed(0))) and not trains_fast(layernorm_net)
@@ -194,6 +205,7 @@ def test_nets_of_other_shapes_train_through_the_reference_loop(dataset):
     run = train_fast(layernorm_net, dataset, 30, torch.Generator().manual_seed(1))
     loop_run = train(reference, dataset, 30, torch.Generator().manual_seed(1))
     assert torch.equal(run.losses, loop_run.losses)
+    assert split_loss(layernorm_net, dataset, "val") == reference_split_loss(layernorm_net, dataset, "val")
 
 
 def test_a_failing_job_names_its_error(dataset):
