@@ -80,6 +80,10 @@ def train_steps(C, weights, biases, gains, shifts, running_means, running_vars, 
     scratch2 = List()
     dxs = List()
     dWs = List()
+    # OpenBLAS's g @ Wᵀ is slow for these shapes (32×100 by 100×100: 11.6 µs, against 6.4 for the
+    # same product with Wᵀ stored as an array of its own). So where the layer is at least as wide
+    # coming in as going out, the loop keeps Wᵀ, copied again after each update (3.3 µs).
+    Wts = List()
     for l in range(L):
         fan_in, fan_out = weights[l].shape
         xs.append(np.empty((n, fan_out), F32))
@@ -89,6 +93,7 @@ def train_steps(C, weights, biases, gains, shifts, running_means, running_vars, 
         scratch2.append(np.empty(fan_out, F32))
         dxs.append(np.empty((n, fan_in), F32))
         dWs.append(np.empty((fan_in, fan_out), F32))
+        Wts.append(np.ascontiguousarray(weights[l].T) if fan_in >= fan_out else np.empty((0, 0), F32))
     vocab = weights[L - 1].shape[1]
     dlogits = np.empty((n, vocab), F32)
 
@@ -182,11 +187,19 @@ def train_steps(C, weights, biases, gains, shifts, running_means, running_vars, 
                     gain[j] -= lr * dbngain[j]
                     shifts[l][j] -= lr * dbnbias[j]
             dx, dW = dxs[l], dWs[l]
-            np.dot(grad, W.T, dx)  # before W moves
+            Wt = Wts[l]
+            if Wt.size:  # dx before W moves
+                np.dot(grad, Wt, dx)
+            else:
+                np.dot(grad, W.T, dx)
             np.dot(x.T, grad, dW)
             for i in range(fan_in):
                 for j in range(fan_out):
                     W[i, j] -= lr * dW[i, j]
+            if Wt.size:
+                for j in range(fan_out):
+                    for i in range(fan_in):
+                        Wt[j, i] = W[i, j]
             b = biases[l]
             if b.size:
                 for j in range(fan_out):

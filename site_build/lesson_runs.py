@@ -41,7 +41,7 @@ PROGRESS_EVERY = 5.0  # seconds between two progress lines of a running script
 # More scripts than cores: their training holds the machine's core slots (engine.cores), so at
 # most one net trains per core, while another script's plotting, or its wait for nets that a
 # third is training, fills no core of its own.
-SCRIPTS_AT_ONCE = 4
+SCRIPTS_AT_ONCE = 7
 
 
 class LessonError(RuntimeError):
