@@ -13,7 +13,9 @@ engine.train's loop, the reference.
 
 from __future__ import annotations
 
+import fcntl
 import os
+from pathlib import Path
 
 # One thread for BLAS: each net has a core to itself (engine.cores), and OpenBLAS would start a
 # second thread for the deep nets' 32×100×100 products (measured: about 15% more CPU a step, and
@@ -268,3 +270,54 @@ def split_loss_sum(C, weights, biases, gains, shifts, running_means, running_var
                 norm += np.exp(logits[i, j] - biggest)
             total += np.log(norm) + biggest - logits[i, Y[start + i]]
     return total
+
+
+# ----------------------------------------------------------------------------------------------
+# compiling ahead
+
+
+def warm_up(lock: Path) -> None:
+    """Compile both functions, or load them from numba's cache, in this process.
+
+    The first compile takes several seconds, and every script of a build wants the functions
+    at about the same time; holding `lock` (a file) they take turns: the first compiles and
+    saves, the others load what it saved. The net here is a stand-in made of the same array
+    types as engine.fastpath's views of a real net, so no torch is needed: the site build
+    starts this (`python -m engine.compiled`) while the lesson scripts are still importing.
+    """
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # released when the file closes
+        _one_step_and_one_evaluation()
+
+
+def _listed(arrays):
+    typed = List()
+    for array in arrays:
+        typed.append(array)
+    return typed
+
+
+def _one_step_and_one_evaluation() -> None:
+    """The lecture's MLP with BatchNorm, zeros throughout: one training step and one evaluation."""
+    n, block, n_embd, hidden, vocab = 32, 3, 10, 200, 27
+    empty = np.empty(0, F32)
+    net = (
+        np.zeros((vocab, n_embd), F32),
+        _listed([np.zeros((block * n_embd, hidden), F32), np.zeros((hidden, vocab), F32)]),
+        _listed([empty, np.zeros(vocab, F32)]),
+        _listed([np.ones(hidden, F32), empty]),
+        _listed([np.zeros(hidden, F32), empty]),
+        _listed([np.zeros(hidden, F32), empty]),
+        _listed([np.ones(hidden, F32), empty]),
+    )
+    momenta, epses, tanh_after = np.array([0.001, 0.0], F32), np.array([1e-5, 0.0], F32), np.array([True, False])
+    X, Y = np.zeros((1, n, block), np.int64), np.zeros((1, n), np.int64)
+    train_steps(*net, momenta, epses, tanh_after, X, Y, np.zeros(1, F32), np.empty(1, F32))
+    split_loss_sum(*net, epses, tanh_after, X[0], Y[0], n)
+
+
+if __name__ == "__main__":
+    from engine.settings import CACHE_ROOT
+
+    warm_up(CACHE_ROOT / "compile.lock")

@@ -27,7 +27,6 @@ path. An observer without `wants` is called at every step.
 
 from __future__ import annotations
 
-import fcntl
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -38,7 +37,7 @@ from numba.typed import List
 
 from engine import compiled
 from engine.cores import run_on_cores
-from engine.data import BLOCK_SIZE, Dataset
+from engine.data import Dataset
 from engine.layers import BatchNorm1d, Embedding, Flatten, Linear, Sequential, Tanh
 from engine.model import DEFAULT_SEED, build_mlp
 from engine.progress import progress_bar
@@ -216,23 +215,11 @@ def train_config(
 def warm_up() -> None:
     """Compile the loop, or load it from numba's cache, in this process: workers forked later inherit it.
 
-    The first compile takes several seconds. Scripts of one build call this at about the same
-    time, so they take turns: the first compiles and saves, the others load what it saved.
+    Processes take turns (engine.compiled.warm_up); then one net's arrays are listed as the loop
+    takes them, which in a new process compiles numba's typed-list code too (about half a second).
     """
-    COMPILE_LOCK.parent.mkdir(parents=True, exist_ok=True)
-    with open(COMPILE_LOCK, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        _train_one_step()
-
-
-def _train_one_step() -> None:
-    """One training step and one evaluation, so that both compiled functions are compiled or loaded."""
-    generator = torch.Generator().manual_seed(0)
-    model = build_mlp("batchnorm", generator)
-    X, Y = np.zeros((1, BATCH_SIZE, BLOCK_SIZE), np.int64), np.zeros((1, BATCH_SIZE), np.int64)
-    fast = CompiledNet(model)
-    fast.train(X, Y, np.zeros(1, np.float32), np.empty(1, np.float32))
-    fast.loss_sum(X[0], Y[0])
+    compiled.warm_up(COMPILE_LOCK)
+    CompiledNet(build_mlp("batchnorm", torch.Generator().manual_seed(0)))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -38,9 +38,9 @@ LESSONS_DIR = REPO_ROOT / "lessons"
 CACHE_DIR = CACHE_ROOT / "lessons"
 NOTEBOOK_DIR = "code"  # the executed notebook and a copy of the script, as the site serves them
 PROGRESS_EVERY = 5.0  # seconds between two progress lines of a running script
-# More scripts than cores: their training holds the machine's core slots (engine.cores), so at
-# most one net trains per core, while another script's plotting, or its wait for nets that a
-# third is training, fills no core of its own.
+# Every script at once, more than cores: their training holds the machine's core slots
+# (engine.cores), so at most one net trains per core, while the scripts that train nothing, a
+# script's plotting, or its wait for nets that another is training fill whatever core is free.
 SCRIPTS_AT_ONCE = 7
 
 
@@ -120,6 +120,10 @@ def run_lessons(
         # learner sees one line instead of a traceback from every worker. Workers are started
         # afresh, not forked: a fork of a process with threads (`mkdocs serve`'s, a test run's)
         # can inherit a lock some other thread held, and wait for it forever.
+        # The fast path's loop is compiled once per checkout (numba keeps it): start that now, in a
+        # process that needs no torch, so that it is done, or nearly, when the first script wants it.
+        compiling = subprocess.Popen([sys.executable, "-m", "engine.compiled"], cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         pool = ProcessPoolExecutor(min(SCRIPTS_AT_ONCE, len(todo)), mp_context=multiprocessing.get_context("spawn"),
                                    initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
         try:
@@ -145,6 +149,8 @@ def run_lessons(
             raise
         finally:
             pool.shutdown(cancel_futures=True)
+            compiling.kill()  # long done, unless the build stopped early; a script that needs the loop compiles it itself
+            compiling.wait()
             for _, out in todo:
                 shutil.rmtree(_progress_dir(out), ignore_errors=True)
         durations_file.write_text(json.dumps(durations, indent=1) + "\n")
