@@ -36,7 +36,7 @@ import torch
 from numba.typed import List
 
 from engine import compiled
-from engine.cores import run_on_cores
+from engine.cores import run_on_cores, training_work
 from engine.data import Dataset
 from engine.layers import BatchNorm1d, Embedding, Flatten, Linear, Sequential, Tanh
 from engine.model import DEFAULT_SEED, build_mlp
@@ -245,7 +245,8 @@ def train_all(trainings: dict[str, Training], data: Dataset, steps: int) -> dict
     """
     names = list(trainings)
     warm_up()
-    results = run_on_cores([_TrainingJob(trainings[name], data, steps) for name in names])
+    jobs = [_TrainingJob(trainings[name], data, steps) for name in names]
+    results = run_on_cores(jobs, work=[training_work(trainings[name].net, steps) for name in names])
     runs = {}
     for name, (state, generator_state, observed, run) in zip(names, results):
         training = trainings[name]

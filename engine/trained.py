@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from engine.cores import run_on_cores
+from engine.cores import run_on_cores, training_work
 from engine.data import Dataset
 from engine.fastpath import train_fast, warm_up
 from engine.layers import Sequential
@@ -53,10 +53,12 @@ def trained_mlps_by_seed(
         claimed = {path: lock for path in missing if (lock := _claim(path))}
         if claimed:
             warm_up()  # compiled once here, not in every worker
-            jobs = [partial(_train_and_keep, name, seed, data, steps, path, claimed[path], progress)
-                    for (name, seed), path in paths.items() if path in claimed]
+            mine = [(name, seed) for (name, seed), path in paths.items() if path in claimed]
+            jobs = [partial(_train_and_keep, name, seed, data, steps, paths[name, seed], claimed[paths[name, seed]], progress)
+                    for name, seed in mine]
+            work = [training_work(build_mlp(name, torch.Generator().manual_seed(0)), steps) for name, _ in mine]
             try:
-                run_on_cores(jobs)
+                run_on_cores(jobs, work)
             finally:
                 for lock in claimed.values():
                     lock.close()

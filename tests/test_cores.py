@@ -57,3 +57,36 @@ def test_a_failing_job_raises_with_its_traceback():
 
     with pytest.raises(RuntimeError, match="ValueError: no such net"):
         cores.run_on_cores([lambda: 1, broken])
+
+
+def test_the_biggest_waiting_job_takes_the_next_free_core():
+    order = []
+
+    def waiter(work):
+        with cores.core_slot(work):
+            order.append(work)
+
+    held = [cores.core_slot() for _ in range(cores.cores())]
+    for slot in held:
+        slot.__enter__()
+    threads = [threading.Thread(target=waiter, args=(work,)) for work in (1.0, 3.0, 2.0)]
+    for thread in threads:
+        thread.start()
+    while len(list(cores.SLOTS_DIR.glob("waiting-*"))) < 3:  # all three have left their tickets
+        time.sleep(0.01)
+    held[0].__exit__(None, None, None)  # one core free: the waiters take it one after another
+    for thread in threads:
+        thread.join(10)
+    assert order == [3.0, 2.0, 1.0], "the biggest first, whatever order they came in"
+    assert not list(cores.SLOTS_DIR.glob("waiting-*")), "every ticket removed"
+    for slot in held[1:]:
+        slot.__exit__(None, None, None)
+
+
+def test_a_dead_processs_ticket_is_not_waited_for(tmp_path):
+    cores.SLOTS_DIR.mkdir(parents=True, exist_ok=True)
+    dead = cores.SLOTS_DIR / "waiting-999999999-1"
+    dead.write_text("1e30")
+    with cores.core_slot(1.0):
+        pass
+    assert not dead.exists()

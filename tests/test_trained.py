@@ -14,7 +14,7 @@ def test_a_configuration_is_trained_once_and_loaded_after(dataset, tmp_path, mon
     kept = sorted(p.name for p in tmp_path.glob("*.pt"))
     assert len(kept) == 2
     calls = []
-    monkeypatch.setattr(trained, "run_on_cores", lambda jobs: calls.append(jobs) or [job() for job in jobs])
+    monkeypatch.setattr(trained, "run_on_cores", lambda jobs, work: calls.append(jobs) or [job() for job in jobs])
     again = trained.trained_mlps(["batchnorm"], dataset, 120, progress=False)
     assert calls == [], "a kept net is loaded, not trained again"
     net, run = again["batchnorm"]
@@ -48,7 +48,7 @@ def test_several_seeds_train_in_workers_and_each_is_its_own_run(dataset, tmp_pat
                 assert torch.equal(net.state_dict()[key], value), (name, seed, key)
     assert not torch.equal(by_seed[seeds[0]]["kaiming"][1].losses, by_seed[seeds[1]]["kaiming"][1].losses)
     # The lecture's seed is the very run trained_mlps keeps: asking for it alone trains nothing.
-    monkeypatch.setattr(trained, "run_on_cores", lambda jobs: 1 / 0)
+    monkeypatch.setattr(trained, "run_on_cores", lambda jobs, work: 1 / 0)
     net, run = trained.trained_mlps(["kaiming"], dataset, 80, progress=False)["kaiming"]
     assert torch.equal(run.losses, by_seed[DEFAULT_SEED]["kaiming"][1].losses)
 
@@ -59,9 +59,9 @@ def test_a_net_another_script_is_training_is_waited_for_not_trained_again(datase
     paths = {}
     real_run_on_cores = trained.run_on_cores
 
-    def recording(jobs):
+    def recording(jobs, work):
         paths.setdefault("trained here", []).extend(job.args[4].name for job in jobs)
-        return real_run_on_cores(jobs)
+        return real_run_on_cores(jobs, work)
 
     monkeypatch.setattr(trained, "run_on_cores", recording)
     trained.trained_mlps(["kaiming"], dataset, 40, progress=False)  # how its file is named
