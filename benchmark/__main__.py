@@ -247,13 +247,15 @@ def agreement_of(loop: dict, engine: dict) -> dict:
 def site_builds(quick: bool, log=print) -> dict:
     """A cold build, a warm rebuild and the edit-to-page time under `mkdocs serve`, all on fresh caches.
 
-    Both caches a first build lacks start empty: the lesson runs (LESSONS_CACHE_DIR) and
-    mkdocs-jupyter's rendered notebooks (kept under .cache/mkdocs-jupyter of the working
-    directory, so the builds run in a scratch directory).
+    Every cache a fresh clone lacks starts empty: the lesson runs and the site's pieces
+    (LESSONS_CACHE_DIR), numba's compiled loop (NUMBA_CACHE_DIR), and mkdocs-jupyter's rendered
+    notebooks (kept under .cache/mkdocs-jupyter of the working directory, so the builds run in a
+    scratch directory).
     """
     with tempfile.TemporaryDirectory(prefix="lessons-benchmark-") as scratch:
         scratch = Path(scratch)
-        env = {"LESSONS_CACHE_DIR": str(scratch / "cache"), "LESSONS_QUICK": "1" if quick else "0"}
+        env = {"LESSONS_CACHE_DIR": str(scratch / "cache"), "NUMBA_CACHE_DIR": str(scratch / "numba"),
+               "LESSONS_QUICK": "1" if quick else "0"}
         build = [sys.executable, "-m", "mkdocs", "build", "-f", str(REPO_ROOT / "mkdocs.yml"), "--site-dir", str(scratch / "site")]
         log(f"  cold mkdocs build{' (quick mode)' if quick else ''} …")
         cold = measured(build, env=env, cwd=scratch)
