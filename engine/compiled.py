@@ -58,15 +58,18 @@ def _tanh(x):
 
 
 @njit(**_FLAGS)
-def train_steps(C, weights, biases, gains, shifts, running_means, running_vars, momenta, epses, tanh_after, Xs, Ys, lrs, losses):
+def train_steps(C, weights, biases, gains, shifts, running_means, running_vars, momenta, epses, tanh_after, Xs, Ys, lrs, losses,
+                keep_outs, keep_grads):
     """SGD steps on the minibatches Xs (steps, n, block) and Ys (steps, n), in place; losses[s] is step s's loss before its update.
 
     The net is an embedding table C followed by blocks Linear → [BatchNorm1d] → [Tanh]: block l
     has weights[l] (fan_in, fan_out) and biases[l] (empty if it has none); gains[l], shifts[l],
     running_means[l] and running_vars[l] are its BatchNorm's gamma, beta and running estimates
     (empty if it has none), momenta[l] and epses[l] its momentum and eps; tanh_after[l] says
-    whether a tanh follows. lrs[s] is step s's
-    learning rate.
+    whether a tanh follows. lrs[s] is step s's learning rate.
+
+    For an observer of the last step (engine.fastpath), block l's output (after its tanh) goes
+    into keep_outs[l] and its weights' gradient into keep_grads[l], where those are not empty.
     """
     steps, n, block = Xs.shape
     n_embd = C.shape[1]
@@ -215,6 +218,11 @@ def train_steps(C, weights, biases, gains, shifts, running_means, running_vars, 
                 row = Xs[s, i, p]
                 for e in range(n_embd):
                     C[row, e] -= lr * grad[i, p * n_embd + e]
+    for l in range(L):  # the backward pass reads the outputs and leaves them as the forward made them
+        if keep_outs[l].size:
+            keep_outs[l][:] = xs[l + 1]
+        if keep_grads[l].size:
+            keep_grads[l][:] = dWs[l]
 
 
 @njit(**_FLAGS)
@@ -313,7 +321,8 @@ def _one_step_and_one_evaluation() -> None:
     )
     momenta, epses, tanh_after = np.array([0.001, 0.0], F32), np.array([1e-5, 0.0], F32), np.array([True, False])
     X, Y = np.zeros((1, n, block), np.int64), np.zeros((1, n), np.int64)
-    train_steps(*net, momenta, epses, tanh_after, X, Y, np.zeros(1, F32), np.empty(1, F32))
+    keep_nothing = _listed([np.empty((0, 0), F32)] * 2)
+    train_steps(*net, momenta, epses, tanh_after, X, Y, np.zeros(1, F32), np.empty(1, F32), keep_nothing, keep_nothing)
     split_loss_sum(*net, epses, tanh_after, X[0], Y[0], n)
 
 

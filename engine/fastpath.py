@@ -19,6 +19,11 @@ would see under `engine.train.train`: every layer's `.out`, every weight's `.gra
 `net.retain_grads`, the gradients at the layers' outputs. Every other step takes the fast
 path. An observer without `wants` is called at every step.
 
+An observer that looks only at each Tanh layer's `.out` and each Linear weight's `.grad` can
+say so (`compiled_view = True`): its steps then take the compiled step too, which fills in
+those, the same numbers to float rounding, and sets every other `.out` and `.grad` to None.
+A step while `net.retain_grads` is set still runs the reference step.
+
     train_fast(net, data, steps, generator, observe=watcher)               one net
     train_all({"plain": Training(net, generator, watcher)}, data, steps)   several, one per core
     train_config("kaiming", data)                                          a configuration, as `python -m engine.train` runs it
@@ -54,7 +59,7 @@ COMPILE_LOCK = CACHE_ROOT / "compile.lock"  # see warm_up
 class _Block:
     linear: Linear
     norm: BatchNorm1d | None
-    tanh: bool
+    tanh: Tanh | None
 
 
 def _blocks(model: Sequential) -> list[_Block] | None:
@@ -66,12 +71,12 @@ def _blocks(model: Sequential) -> list[_Block] | None:
     while i < len(layers):
         if not isinstance(layers[i], Linear):
             return None
-        block = _Block(layers[i], None, False)
+        block = _Block(layers[i], None, None)
         i += 1
         if i < len(layers) and isinstance(layers[i], BatchNorm1d):
             block.norm, i = layers[i], i + 1
         if i < len(layers) and isinstance(layers[i], Tanh):
-            block.tanh, i = True, i + 1
+            block.tanh, i = layers[i], i + 1
         found.append(block)
     return found
 
@@ -110,12 +115,31 @@ class CompiledNet:
             listed(empty if norm is None else view(norm.running_var) for norm in norms),
             np.array([0.0 if norm is None else norm.momentum for norm in norms], np.float32),
             np.array([0.0 if norm is None else norm.eps for norm in norms], np.float32),
-            np.array([b.tanh for b in blocks]),
+            np.array([b.tanh is not None for b in blocks]),
         )
+        self.model, self.blocks = model, blocks
+        self.keep_nothing = listed(np.empty((0, 0), np.float32) for _ in blocks)
 
     def train(self, Xs: np.ndarray, Ys: np.ndarray, lrs: np.ndarray, losses: np.ndarray) -> None:
         """SGD on each minibatch of Xs (steps, n, block) and Ys (steps, n) at lrs (steps,); each step's loss into losses."""
-        compiled.train_steps(*self.arrays, Xs, Ys, lrs, losses)
+        compiled.train_steps(*self.arrays, Xs, Ys, lrs, losses, self.keep_nothing, self.keep_nothing)
+
+    def train_and_show(self, X: np.ndarray, Y: np.ndarray, lr: np.ndarray, loss: np.ndarray) -> None:
+        """One step, as `train` with one minibatch; then each Tanh layer's `.out` and each Linear weight's
+        `.grad` are this step's, and every other layer's `.out` and parameter's `.grad` is None."""
+        n = X.shape[1]
+        outs = [np.empty((n, b.linear.weight.shape[1]) if b.tanh is not None else (0, 0), np.float32) for b in self.blocks]
+        grads = [np.empty(tuple(b.linear.weight.shape), np.float32) for b in self.blocks]
+        listed_outs, listed_grads = List(outs), List(grads)
+        compiled.train_steps(*self.arrays, X, Y, lr, loss, listed_outs, listed_grads)
+        for layer in self.model.layers:
+            layer.out = None
+        for p in self.model.parameters():
+            p.grad = None
+        for block, out, grad in zip(self.blocks, outs, grads):
+            if block.tanh is not None:
+                block.tanh.out = torch.from_numpy(out)
+            block.linear.weight.grad = torch.from_numpy(grad)
 
     def loss_sum(self, X: np.ndarray, Y: np.ndarray) -> float:
         """The summed cross-entropy on inputs X (rows, block) and targets Y (rows,), in eval mode."""
@@ -143,6 +167,7 @@ def train_fast(
     model.train()
     fast, parameters = CompiledNet(model), model.parameters()
     wants = getattr(observe, "wants", lambda step: True) if observe is not None else (lambda step: False)
+    compiled_view = getattr(observe, "compiled_view", False)
     minibatches = Minibatches(generator, data.Xtr, data.Ytr)
     losses = torch.empty(steps)
     lrs = np.array([learning_rate(step, steps) for step in range(steps)], np.float32)
@@ -153,8 +178,11 @@ def train_fast(
         i = 0
         while i < len(Xs):
             step = chunk_start + i
-            if model.retain_grads or wants(step):  # the reference step, for the observer to look at
-                losses[step] = sgd_step(model, parameters, torch.from_numpy(Xs[i]), torch.from_numpy(Ys[i]), float(lrs[step]))
+            if model.retain_grads or wants(step):  # a step the observer looks at
+                if compiled_view and not model.retain_grads:
+                    fast.train_and_show(Xs[i:i + 1], Ys[i:i + 1], lrs[step:step + 1], losses[step:step + 1].numpy())
+                else:  # the reference step
+                    losses[step] = sgd_step(model, parameters, torch.from_numpy(Xs[i]), torch.from_numpy(Ys[i]), float(lrs[step]))
                 if observe is not None:
                     observe(step, model, float(lrs[step]))
                 i += 1

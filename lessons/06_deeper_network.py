@@ -40,8 +40,11 @@ found = {name: {} for name in NETS}  # what the page quotes, per net
 # %% [markdown]
 # ## A watcher for the training loop
 #
-# The watcher's `wants(step)` names the steps it looks at: those run the lecture's own
-# step through autograd, and then `observe(step, net, lr)`; every other step trains fast. The watcher keeps: the
+# The watcher's `wants(step)` names the steps it looks at, and `observe(step, net, lr)` runs
+# after each of them; every other step trains fast. It reads only each tanh layer's output and
+# each weight's gradient (`compiled_view`), which the compiled step fills in too; the snapshot
+# step, which keeps the gradients at the layers' outputs, runs the lecture's own step through
+# autograd. The watcher keeps: the
 # per-layer statistics at the first step; one full snapshot (activations, their
 # gradients, the weights' gradients) at step `snapshot`; each weight's update:data ratio
 # (every step until the snapshot, then every `stride` steps); and, per tanh layer,
@@ -50,6 +53,7 @@ found = {name: {} for name in NETS}  # what the page quotes, per net
 # %%
 class Watcher:
     BINS = 50  # bins of |tanh output| over [0, 1]
+    compiled_view = True  # it looks at tanh outputs and weight gradients only (engine.fastpath)
     COLUMNS = 400  # slices of training in the histogram over time
 
     def __init__(self, net, steps, snapshot):
