@@ -57,6 +57,29 @@ def _tanh(x):
     return np.copysign(magnitude, x)
 
 
+@njit(inline="always", **_FLAGS)
+def _embed(C, X, embcat):
+    """embcat = C[X] flattened: each example's context characters' embeddings side by side."""
+    n, block = X.shape
+    n_embd = C.shape[1]
+    for i in range(n):
+        for p in range(block):
+            row = X[i, p]
+            for e in range(n_embd):
+                embcat[i, p * n_embd + e] = C[row, e]
+
+
+@njit(inline="always", **_FLAGS)
+def _linear(x, W, b, out):
+    """out = x @ W + b (b empty: no bias)."""
+    np.dot(x, W, out)
+    if b.size:
+        n, fan_out = out.shape
+        for i in range(n):
+            for j in range(fan_out):
+                out[i, j] += b[j]
+
+
 @njit(**_FLAGS)
 def train_steps(C, weights, biases, gains, shifts, running_means, running_vars, momenta, epses, tanh_after, Xs, Ys, lrs, losses,
                 keep_outs, keep_grads):
@@ -104,21 +127,11 @@ def train_steps(C, weights, biases, gains, shifts, running_means, running_vars, 
 
     for s in range(steps):
         lr = lrs[s]
-        # forward pass: embcat = C[Xb] flattened
-        embcat = xs[0]
-        for i in range(n):
-            for p in range(block):
-                row = Xs[s, i, p]
-                for e in range(n_embd):
-                    embcat[i, p * n_embd + e] = C[row, e]
+        # forward pass
+        _embed(C, Xs[s], xs[0])
         for l in range(L):
             x, out, fan_out = xs[l], xs[l + 1], weights[l].shape[1]
-            np.dot(x, weights[l], out)
-            b = biases[l]
-            if b.size:
-                for i in range(n):
-                    for j in range(fan_out):
-                        out[i, j] += b[j]
+            _linear(x, weights[l], biases[l], out)
             if gains[l].size:  # BatchNorm1d in training mode: the batch's mean and biased variance
                 bnmean, bnvar, bnraw, bnvar_inv = scratch[l], scratch2[l], bnraws[l], bnvar_invs[l]
                 gain, shift, running_mean, running_var = gains[l], shifts[l], running_means[l], running_vars[l]
@@ -244,20 +257,10 @@ def split_loss_sum(C, weights, biases, gains, shifts, running_means, running_var
     total = 0.0  # in float64: a sum over 182,000 examples
     for start in range(0, rows, chunk):
         n = min(chunk, rows - start)
-        embcat = xs[0][:n]
-        for i in range(n):
-            for p in range(block):
-                row = X[start + i, p]
-                for e in range(n_embd):
-                    embcat[i, p * n_embd + e] = C[row, e]
+        _embed(C, X[start:start + n], xs[0][:n])
         for l in range(L):
             x, out, fan_out = xs[l][:n], xs[l + 1][:n], weights[l].shape[1]
-            np.dot(x, weights[l], out)
-            b = biases[l]
-            if b.size:
-                for i in range(n):
-                    for j in range(fan_out):
-                        out[i, j] += b[j]
+            _linear(x, weights[l], biases[l], out)
             if gains[l].size:
                 gain, shift, mean, inv_std = gains[l], shifts[l], running_means[l], inv_stds[l]
                 for i in range(n):
