@@ -14,12 +14,16 @@ from tests.conftest import run_python
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
     """`python -m engine.train <argv>` in this process (a fresh one costs seconds of importing torch): exit status, stdout, stderr.
 
-    Anything main lets escape other than SystemExit fails the test, as a traceback would.
+    Anything main lets escape other than SystemExit fails the test, as a traceback would. main sets
+    torch's thread count (LESSONS_THREADS) as the command line does; the test's is restored after.
     """
+    threads = torch.get_num_threads()
     try:
         status = main(list(argv))
     except SystemExit as exit:
         status = exit.code
+    finally:
+        torch.set_num_threads(threads)
     captured = capsys.readouterr()
     return status, captured.out, captured.err
 
