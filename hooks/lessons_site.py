@@ -10,8 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import CombinedEvent, event_priority
 from mkdocs.structure.files import File
 from mkdocs.structure.toc import get_toc
+from watchdog.observers.polling import PollingObserver
 
 from engine.settings import SettingError, quick_mode
 from site_build import flashcards_page
@@ -21,7 +23,7 @@ from site_build.lesson_runs import NOTEBOOK_DIR, LessonError, lesson_scripts, ru
 from site_build.math import render_math
 from site_build.math_font import FONT_URL, math_characters, math_font
 from site_build.nav import CODE_SECTION, code_pages, core_pages, narrative_pages
-from site_build.notebook_pages import fit_notebook_page, rendered_notebook
+from site_build.notebook_pages import fit_notebook_page, rendered_notebook, search_input
 from site_build.pages import FIGURES_URL, PageError, expand, read_minutes
 from site_build.practice_cache import practice
 
@@ -30,6 +32,11 @@ log = logging.getLogger("mkdocs.lessons")
 # reader what the build is doing. Its warnings still show.
 logging.getLogger("mkdocs.mkdocs-jupyter").setLevel(logging.WARNING)
 DOWNLOADS_URL = "downloads"  # downloads/<script>.py and .ipynb
+# `mkdocs serve` looks for edits every half second, so a saved page waits a quarter of a second on
+# average before its rebuild even starts. Polling docs/ takes about 0.1 ms, so it is polled far more
+# often. Still polling, as MkDocs does, not inotify: polling sees edits on every file system,
+# network and container mounts included.
+SERVE_POLL_SECONDS = 0.05
 
 _results = {}
 _records = {}
@@ -38,6 +45,7 @@ _dark_figures = set()  # "figures/<script>/<name>" of every figure with a varian
 _math_characters = set()  # every character the pages' formulas use: what the math font must hold
 _page_minutes = {}  # docs path → minutes to read that page
 _practice = None  # the Practice page and the "Practice:" lines (site_build.practice_cache)
+_shown_content = {}  # a notebook page's content while the search plugin reads its search_input
 
 
 def on_config(config):
@@ -138,6 +146,23 @@ def on_page_content(html, page, config, files):
     return with_dark_variants(html, _dark_figures.__contains__)
 
 
+@event_priority(100)  # before the search plugin (priority 0) indexes the page
+def _index_notebook_cheaply(context, page, config, nav):
+    if page.file.src_uri.endswith(".ipynb"):
+        _shown_content[page.file.src_uri] = page.content
+        page.content = search_input(page.content)
+
+
+@event_priority(-100)  # after it: the page shows what it showed
+def _show_notebook_whole(context, page, config, nav):
+    if page.file.src_uri in _shown_content:
+        page.content = _shown_content.pop(page.file.src_uri)
+
+
+# The search plugin indexes a notebook page from the same text with less markup around it.
+on_page_context = CombinedEvent(_index_notebook_cheaply, _show_notebook_whole)
+
+
 def on_env(env, config, files):
     env.bytecode_cache = compiled_templates()
     return env
@@ -147,6 +172,27 @@ def on_post_page(output, page, config):
     if page.file.src_uri.endswith(".ipynb"):
         return with_dark_variants(fit_notebook_page(output, page.url), _dark_figures.__contains__)
     return output
+
+
+def on_serve(server, config, builder):
+    """The live-reload server watching what it watched, polled every SERVE_POLL_SECONDS.
+
+    LiveReloadServer fixes the interval when it creates its observer, so its watches move to a new
+    observer, through its public watch() and unwatch(); serve() starts the observer afterwards.
+    """
+    watched = {_watched_path(emitter.watch): emitter.watch.is_recursive for emitter in server.observer.emitters}
+    for path in watched:
+        while path in {_watched_path(emitter.watch) for emitter in server.observer.emitters}:  # watched n times: n unwatches
+            server.unwatch(path)
+    server.observer = PollingObserver(timeout=SERVE_POLL_SECONDS)
+    for path, recursive in watched.items():
+        server.watch(path, recursive=recursive)
+    return server
+
+
+def _watched_path(watch) -> str:
+    """The path as given to watch(): for a file, recent watchdog polls its folder and names the folder in `path`."""
+    return getattr(watch, "raw_path", watch.path)
 
 
 def on_post_build(config):

@@ -5,7 +5,7 @@
     site_build.math            TeX → MathML at build time, each formula with its reading as text
     site_build.math_font       the math font the site serves, cut to the characters the formulas use
     site_build.figures         each figure paired with its dark-scheme variant
-    site_build.notebook_pages  the HTML of a lesson notebook's page, rendered once per notebook, made fit for the site
+    site_build.notebook_pages  the HTML of a lesson notebook's page, rendered once per notebook, made fit for the site and its search
     site_build.nav             the code pages' nav entries, from the scripts; the narrative pages, from the nav
     site_build.anchors         the pages' anchors and headings, for links and "Practice:" lines
     site_build.practice_page   the Practice page, from practice/'s exercise definitions

@@ -37,6 +37,13 @@ _CDN_SCRIPTS = re.compile(
 _IMG = re.compile(r"<img\b[^>]*>")
 _FIGURE_NAME = re.compile(r'\bdata-figure="([^"]+)"')
 _INLINED_PNG = re.compile(r'\bsrc="data:image/png;base64,[^"]*"')
+# What the search index skips or never reads: the notebook template's styles (half a megabyte a
+# page), the figures' inlined bytes, and the <span> pygments puts round every token of a code cell.
+# (Written so that the regex engine can jump from one "<style" or " src" to the next.)
+_STYLE = re.compile(r"<style\b[^<]*(?:<(?!/style>)[^<]*)*</style>")
+_IMAGE_BYTES = re.compile(r' src="data:image/[^"]*"')
+_PRE = re.compile(r"<pre\b.*?</pre>", re.S)
+_SPAN = re.compile(r"</?span\b[^>]*>")
 
 
 def fit_notebook_page(page_html: str, page_url: str) -> str:
@@ -51,6 +58,16 @@ def fit_notebook_page(page_html: str, page_url: str) -> str:
     page_html = _IMG.sub(point_at_file, page_html)
     # Code cells scroll sideways; a keyboard must be able to reach them to scroll.
     return page_html.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
+
+
+def search_input(page_html: str) -> str:
+    """The page as the search index reads it, cheaply: the same text, a tenth of the bytes, a fifth of the tags.
+
+    Indexing the seven notebook pages as rendered was half of a rebuild under `mkdocs serve`;
+    the index keeps a code block's text, not its colours, and no style or image bytes.
+    """
+    page_html = _IMAGE_BYTES.sub(' src=""', _STYLE.sub("", page_html))
+    return _PRE.sub(lambda block: _SPAN.sub("", block[0]), page_html)
 
 
 def rendered_notebook(notebook: Path) -> tuple[str, list[dict]]:

@@ -1,5 +1,7 @@
 """site_build.notebook_pages: a notebook's page body and contents, rendered once per notebook."""
 
+import re
+
 import nbformat
 
 from site_build import notebook_pages
@@ -22,3 +24,32 @@ def test_a_notebook_is_rendered_once_then_read_back(tmp_path, monkeypatch):
 
     nbformat.write(nbformat.v4.new_notebook(cells=cells[:1]), notebook)
     assert "unmistakable_marker" not in notebook_pages.rendered_notebook(notebook)[0] and len(renders) == 2
+
+
+def test_search_reads_the_same_text_from_a_notebook_page_with_less_markup(tmp_path, monkeypatch):
+    """search_input drops styles, inlined image bytes and highlighting; the search plugin's parser finds the same sections."""
+    from material.plugins.search.plugin import Parser
+
+    monkeypatch.setattr(notebook_pages, "SITE_CACHE", tmp_path / "cache")
+    notebook = tmp_path / "01_example.ipynb"
+    code = nbformat.v4.new_code_cell("from math import tanh\nsaturated = [tanh(x) for x in (3.0, -4.5)]  # 'both' & <more>\nprint(saturated)")
+    code.outputs = [nbformat.v4.new_output("stream", text="[0.995, -0.9998]\n"),
+                    nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==", "text/plain": "<Figure>"})]
+    cells = [nbformat.v4.new_markdown_cell("# An example\n\nSome *prose*.\n\n## Saturation"), code]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), notebook)
+    content, _ = notebook_pages.rendered_notebook(notebook)
+
+    def sections(html):
+        parser = Parser()
+        parser.feed(html)
+        parser.close()
+        return [(section.id, "".join(section.title), "".join(section.text)) for section in parser.data]
+
+    searched = notebook_pages.search_input(content)
+    assert sections(searched) == sections(content)
+    text = " ".join(section[2] for section in sections(searched))
+    assert "tanh" in text and "0.995" in text and "prose" in text
+    code_blocks = re.findall(r"<pre\b.*?</pre>", searched, re.S)
+    assert code_blocks and not any("<span" in block for block in code_blocks), "code's text without its highlighting"
+    assert "<style" not in searched and "base64" not in searched
+    assert len(searched) < len(content) / 5

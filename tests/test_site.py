@@ -48,6 +48,15 @@ def test_lesson_notebooks_are_pages_with_outputs_and_downloads(built_site):
         assert any(cell.get("outputs") for cell in notebook["cells"]), "the download is the executed notebook"
 
 
+
+def test_search_finds_every_notebooks_code_and_no_styles(built_site):
+    """The search plugin reads a notebook page through site_build.notebook_pages.search_input."""
+    entries = json.loads((built_site / "search" / "search_index.json").read_text())["docs"]
+    for script in lesson_scripts():
+        text = " ".join(entry["text"] for entry in entries if entry["location"].startswith(f"code/{script.stem}/"))
+        assert "import" in text and "<pre>" in text, f"{script.stem}: its code is not in the search index"
+        assert "jupyter-wrapper" not in text
+
 def test_notebooks_show_what_cells_print_and_plot_not_bare_values(built_site):
     """A learner reading a script as a notebook sees its prints and figures, no stray value under a cell."""
     for script in lesson_scripts():
@@ -84,3 +93,39 @@ def test_a_script_run_by_hand_gives_the_pages_figures_and_numbers(built_site, tm
     assert json.loads((tmp_path / "record.json").read_text())["values"] == cached.record["values"]
     for figure in (cached.dir / "figures").glob("*.png"):
         assert (tmp_path / "figures" / figure.name).read_bytes() == figure.read_bytes(), figure.name
+
+
+def test_serve_polls_what_it_watched_often_and_rebuilds_on_an_edit(tmp_path):
+    """The hook's on_serve moves `mkdocs serve`'s watches to an observer polling every SERVE_POLL_SECONDS."""
+    import importlib.util
+    import threading
+    import time
+
+    from mkdocs.livereload import LiveReloadServer
+
+    spec = importlib.util.spec_from_file_location("lessons_site", REPO / "hooks" / "lessons_site.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    docs, config_file = tmp_path / "docs", tmp_path / "mkdocs.yml"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Home\n")
+    config_file.write_text("site_name: test\n")
+    builds = threading.Event()
+    server = LiveReloadServer(builder=builds.set, host="127.0.0.1", port=0, root=str(tmp_path / "site"))
+    server.watch(str(docs))
+    server.watch(str(config_file))  # as `mkdocs serve` does before on_serve
+    before = {hook._watched_path(emitter.watch) for emitter in server.observer.emitters}
+
+    server = hook.on_serve(server, config=None, builder=builds.set)
+    assert {hook._watched_path(emitter.watch) for emitter in server.observer.emitters} == before == {str(docs), str(config_file)}
+    assert {emitter.timeout for emitter in server.observer.emitters} == {hook.SERVE_POLL_SECONDS}
+
+    serving = threading.Thread(target=server.serve)
+    serving.start()
+    try:
+        time.sleep(0.3)  # its first look at the files
+        (docs / "index.md").write_text("# Home\n\nAn edit.\n")
+        assert builds.wait(timeout=10), "the edit was never rebuilt"
+    finally:
+        server.shutdown()
+        serving.join(timeout=10)
