@@ -287,7 +287,7 @@ def serve_edit_times(env: dict, cwd: Path, trials: int, log=print) -> dict:
     server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd, env={**os.environ, **env})
     seconds = []
     try:
-        _wait_for(lambda: _fetch(url) is not None, timeout=900, what=f"mkdocs serve on {url}")
+        _wait_for(lambda: _fetch(url) is not None, timeout=900, what=f"mkdocs serve on {url}", server=server)
         # The site is served under site_url's path; "/" only redirects there. Poll the page itself:
         # the server logs each redirect as a warning, and a warning during a rebuild fails it (strict mode).
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -297,14 +297,15 @@ def serve_edit_times(env: dict, cwd: Path, trials: int, log=print) -> dict:
             token = f"bench-{uuid.uuid4().hex[:12]}"
             with temporary_line(page, f"\n\n{token}\n"):
                 saved = time.perf_counter()
-                _wait_for(lambda: token in (_fetch(url) or ""), timeout=120, what=f"{token} on {url}")
+                _wait_for(lambda: token in (_fetch(url) or ""), timeout=120, what=f"{token} on {url}", server=server)
                 seconds.append(time.perf_counter() - saved)
-            _wait_for(lambda: token not in (_fetch(url) or ""), timeout=120, what=f"{url} without {token}")
+            _wait_for(lambda: token not in (_fetch(url) or ""), timeout=120, what=f"{url} without {token}", server=server)
             log(f"  edit → served page: {seconds[-1]:.2f} s")
     finally:
-        server.terminate()
-        _, _, usage = os.wait4(server.pid, 0)
-        server.returncode = -15
+        if server.returncode is None:  # still running (an exited server was reaped by poll, and raised above)
+            server.terminate()
+            _, _, usage = os.wait4(server.pid, 0)
+            server.returncode = -15
     return {"seconds": seconds, "median_seconds": statistics.median(seconds), "peak_mib": _kib_to_mib(usage.ru_maxrss)}
 
 
@@ -341,9 +342,12 @@ def _fetch(url: str) -> str | None:
         return None
 
 
-def _wait_for(condition, timeout: float, what: str, poll: float = 0.05) -> None:
+def _wait_for(condition, timeout: float, what: str, poll: float = 0.05, server: subprocess.Popen | None = None) -> None:
+    """Wait until `condition()`; fail after `timeout` seconds, or at once if `server` has exited."""
     deadline = time.perf_counter() + timeout
     while not condition():
+        if server is not None and server.poll() is not None:
+            raise RuntimeError(f"mkdocs serve exited (status {server.returncode}) while waiting for {what}")
         if time.perf_counter() > deadline:
             raise TimeoutError(f"waited {timeout:.0f} s for {what}")
         time.sleep(poll)
