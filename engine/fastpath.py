@@ -90,6 +90,7 @@ class CompiledNet:
     """A net's tensors as the compiled loop takes them: numpy views, so that training moves the net's own numbers."""
 
     def __init__(self, model: Sequential):
+        warm_up()
         blocks = _blocks(model)
         if blocks is None or not trains_fast(model):
             raise ValueError("the fast path trains Embedding → Flatten → (Linear → [BatchNorm1d] → [Tanh])… nets in float32 on the CPU")
@@ -241,13 +242,22 @@ def train_config(
 
 
 def warm_up() -> None:
-    """Compile the loop, or load it from numba's cache, in this process: workers forked later inherit it.
+    """Compile the loop, or load it from numba's cache, once in this process: workers forked later inherit it.
 
-    Processes take turns (engine.compiled.warm_up); then one net's arrays are listed as the loop
-    takes them, which in a new process compiles numba's typed-list code too (about half a second).
+    Every process that trains fast comes here first (CompiledNet does), and processes take turns
+    (engine.compiled.warm_up): on a fresh checkout one compiles, the others load what it saved.
+    Then one net's arrays are listed as the loop takes them, which in a new process compiles
+    numba's typed-list code too (about half a second).
     """
+    global _warm
+    if _warm:
+        return
     compiled.warm_up(COMPILE_LOCK)
+    _warm = True
     CompiledNet(build_mlp("batchnorm", torch.Generator().manual_seed(0)))
+
+
+_warm = False  # whether this process has the compiled loop (see warm_up)
 
 
 # ----------------------------------------------------------------------------------------------
