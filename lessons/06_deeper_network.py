@@ -40,21 +40,21 @@ found = {name: {} for name in NETS}  # what the page quotes, per net
 # %% [markdown]
 # ## A watcher for the training loop
 #
-# The watcher's `wants(step)` names the steps it looks at, and `observe(step, net, lr)` runs
-# after each of them; every other step trains fast. It reads only each tanh layer's output and
-# each weight's gradient (`compiled_view`), which the compiled step fills in too; the snapshot
-# step, which keeps the gradients at the layers' outputs, runs the lecture's own step through
-# autograd. The watcher keeps: the
-# per-layer statistics at the first step; one full snapshot (activations, their
-# gradients, the weights' gradients) at step `snapshot`; each weight's update:data ratio
-# (every step until the snapshot, then every `stride` steps); and, per tanh layer,
-# a histogram of |output| for each slice of training, from the batches of every `stride` steps.
+# The watcher's `wants(step)` names the steps it looks at, and the watcher is called after
+# each of them; every other step trains fast. It reads only each tanh layer's output and each
+# weight's gradient (`compiled_view`), which the fast path's compiled step fills in too; the
+# snapshot step, which keeps the gradients at the layers' outputs, runs the lecture's own step
+# through autograd. The watcher keeps: the per-layer statistics at the first step; one full
+# snapshot (activations, their gradients, the weights' gradients) at step `snapshot`; each
+# weight's update:data ratio (every step until the snapshot, then every `stride` steps); and,
+# per tanh layer, a histogram of |output| for each slice of training, from the batches of
+# every `stride` steps.
 
 # %%
 class Watcher:
     BINS = 50  # bins of |tanh output| over [0, 1]
-    compiled_view = True  # it looks at tanh outputs and weight gradients only (engine.fastpath)
     COLUMNS = 400  # slices of training in the histogram over time
+    compiled_view = True  # it looks only at tanh outputs and weight gradients (engine.fastpath)
 
     def __init__(self, net, steps, snapshot):
         self.weights = [layer.weight for layer in net.layers if isinstance(layer, Linear)]
@@ -94,7 +94,7 @@ class Watcher:
                 self.saturated[i, column] += saturation_share(h)
 
     def wants(self, step):
-        """The steps this watcher looks at: only these need the instrumented step; the others train fast."""
+        """The steps this watcher looks at; every other step trains fast."""
         return step <= self.snapshot or step % self.stride == 0
 
 
