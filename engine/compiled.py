@@ -302,7 +302,8 @@ def warm_up(lock: Path) -> None:
         _one_step_and_one_evaluation()
 
 
-def _listed(arrays):
+def listed(arrays):
+    """Arrays as a numba typed List, the form the compiled functions take a net's layers in."""
     typed = List()
     for array in arrays:
         typed.append(array)
@@ -315,16 +316,16 @@ def _one_step_and_one_evaluation() -> None:
     empty = np.empty(0, F32)
     net = (
         np.zeros((vocab, n_embd), F32),
-        _listed([np.zeros((block * n_embd, hidden), F32), np.zeros((hidden, vocab), F32)]),
-        _listed([empty, np.zeros(vocab, F32)]),
-        _listed([np.ones(hidden, F32), empty]),
-        _listed([np.zeros(hidden, F32), empty]),
-        _listed([np.zeros(hidden, F32), empty]),
-        _listed([np.ones(hidden, F32), empty]),
+        listed([np.zeros((block * n_embd, hidden), F32), np.zeros((hidden, vocab), F32)]),
+        listed([empty, np.zeros(vocab, F32)]),
+        listed([np.ones(hidden, F32), empty]),
+        listed([np.zeros(hidden, F32), empty]),
+        listed([np.zeros(hidden, F32), empty]),
+        listed([np.ones(hidden, F32), empty]),
     )
     momenta, epses, tanh_after = np.array([0.001, 0.0], F32), np.array([1e-5, 0.0], F32), np.array([True, False])
     X, Y = np.zeros((1, n, block), np.int64), np.zeros((1, n), np.int64)
-    keep_nothing = _listed([np.empty((0, 0), F32)] * 2)
+    keep_nothing = listed([np.empty((0, 0), F32)] * 2)
     train_steps(*net, momenta, epses, tanh_after, X, Y, np.zeros(1, F32), np.empty(1, F32), keep_nothing, keep_nothing)
     split_loss_sum(*net, epses, tanh_after, X[0], Y[0], n)
 

@@ -19,10 +19,10 @@ would see under `engine.train.train`: every layer's `.out`, every weight's `.gra
 `net.retain_grads`, the gradients at the layers' outputs. Every other step takes the fast
 path. An observer without `wants` is called at every step.
 
-An observer that looks only at each Tanh layer's `.out` and each Linear weight's `.grad` can
-say so (`compiled_view = True`): its steps then take the compiled step too, which fills in
-those, the same numbers to float rounding, and sets every other `.out` and `.grad` to None.
-A step while `net.retain_grads` is set still runs the reference step.
+An observer that looks only at each Tanh layer's `.out` and each Linear weight's `.grad` (and
+the weights themselves) can say so (`compiled_view = True`): its steps then take the compiled
+step too, which fills in those, the same numbers to float rounding, and sets every other
+`.out` and `.grad` to None. A step while `net.retain_grads` is set still runs the reference step.
 
     train_fast(net, data, steps, generator, observe=watcher)               one net
     train_all({"plain": Training(net, generator, watcher)}, data, steps)   several, one per core
@@ -38,7 +38,6 @@ from typing import Callable
 
 import numpy as np
 import torch
-from numba.typed import List
 
 from engine import compiled
 from engine.cores import run_on_cores, training_work
@@ -99,27 +98,21 @@ class CompiledNet:
         def view(tensor):
             return tensor.detach().numpy()
 
-        def listed(arrays):
-            typed = List()
-            for array in arrays:
-                typed.append(array)
-            return typed
-
         norms = [b.norm for b in blocks]
         self.arrays = (
             view(model.layers[0].weight),
-            listed(view(b.linear.weight) for b in blocks),
-            listed(empty if b.linear.bias is None else view(b.linear.bias) for b in blocks),
-            listed(empty if norm is None else view(norm.gamma) for norm in norms),
-            listed(empty if norm is None else view(norm.beta) for norm in norms),
-            listed(empty if norm is None else view(norm.running_mean) for norm in norms),
-            listed(empty if norm is None else view(norm.running_var) for norm in norms),
+            compiled.listed(view(b.linear.weight) for b in blocks),
+            compiled.listed(empty if b.linear.bias is None else view(b.linear.bias) for b in blocks),
+            compiled.listed(empty if norm is None else view(norm.gamma) for norm in norms),
+            compiled.listed(empty if norm is None else view(norm.beta) for norm in norms),
+            compiled.listed(empty if norm is None else view(norm.running_mean) for norm in norms),
+            compiled.listed(empty if norm is None else view(norm.running_var) for norm in norms),
             np.array([0.0 if norm is None else norm.momentum for norm in norms], np.float32),
             np.array([0.0 if norm is None else norm.eps for norm in norms], np.float32),
             np.array([b.tanh is not None for b in blocks]),
         )
         self.model, self.blocks = model, blocks
-        self.keep_nothing = listed(np.empty((0, 0), np.float32) for _ in blocks)
+        self.keep_nothing = compiled.listed(np.empty((0, 0), np.float32) for _ in blocks)
 
     def train(self, Xs: np.ndarray, Ys: np.ndarray, lrs: np.ndarray, losses: np.ndarray) -> None:
         """SGD on each minibatch of Xs (steps, n, block) and Ys (steps, n) at lrs (steps,); each step's loss into losses."""
@@ -131,8 +124,7 @@ class CompiledNet:
         n = X.shape[1]
         outs = [np.empty((n, b.linear.weight.shape[1]) if b.tanh is not None else (0, 0), np.float32) for b in self.blocks]
         grads = [np.empty(tuple(b.linear.weight.shape), np.float32) for b in self.blocks]
-        listed_outs, listed_grads = List(outs), List(grads)
-        compiled.train_steps(*self.arrays, X, Y, lr, loss, listed_outs, listed_grads)
+        compiled.train_steps(*self.arrays, X, Y, lr, loss, compiled.listed(outs), compiled.listed(grads))
         for layer in self.model.layers:
             layer.out = None
         for p in self.model.parameters():

@@ -40,28 +40,32 @@ found = {name: {} for name in NETS}  # what the page quotes, per net
 # %% [markdown]
 # ## A watcher for the training loop
 #
-# The watcher's `wants(step)` names the steps it looks at, and the watcher is called after
-# each of them; every other step trains fast. It reads only each tanh layer's output and each
-# weight's gradient (`compiled_view`), which the fast path's compiled step fills in too; the
-# snapshot step, which keeps the gradients at the layers' outputs, runs the lecture's own step
+# The watcher's `wants(step)` names the steps it looks at: every step up to `snapshot`, then
+# every `stride`-th step. The engine calls the watcher after each of them, once the update is
+# done; the other steps run the compiled fast path and show it nothing. Apart from the
+# snapshot, the watcher reads only the tanh layers' outputs, the weights and their gradients:
+# `compiled_view = True` says so, and the compiled step then hands it those too (without it,
+# each watched step would run the lecture's own step through autograd). At the snapshot it
+# also needs the gradients at the layers' outputs, which only autograd keeps (the lecture's
+# `retain_grad()`): it sets `net.retain_grads` one step before, and the engine runs that step
 # through autograd. The watcher keeps: the per-layer statistics at the first step; one full
 # snapshot (activations, their gradients, the weights' gradients) at step `snapshot`; each
-# weight's update:data ratio (every step until the snapshot, then every `stride` steps); and,
-# per tanh layer, a histogram of |output| for each slice of training, from the batches of
-# every `stride` steps.
+# weight's update:data ratio (every step before the snapshot, then every `stride`-th step);
+# and, per tanh layer, a histogram of |output| for each slice of training, from the batches of
+# every `stride`-th step.
 
 # %%
 class Watcher:
     BINS = 50  # bins of |tanh output| over [0, 1]
     COLUMNS = 400  # slices of training in the histogram over time
-    compiled_view = True  # it looks only at tanh outputs and weight gradients (engine.fastpath)
+    compiled_view = True  # apart from the snapshot: tanh outputs, weights and their gradients only
 
     def __init__(self, net, steps, snapshot):
         self.weights = [layer.weight for layer in net.layers if isinstance(layer, Linear)]
         self.tanhs = [layer for layer in net.layers if isinstance(layer, Tanh)]
         self.snapshot = snapshot
         self.stride = max(steps // 2000, 1)
-        self.column_width = max(steps // self.COLUMNS, 1)  # at full length 500 steps: 5 sampled batches of 32 per slice
+        self.column_width = max(steps // self.COLUMNS, 1)  # 200,000 steps: slices of 500, each with 5 watched batches
         columns = steps // self.column_width
         self.over_time = torch.zeros(len(self.tanhs), self.BINS, columns)
         self.saturated = torch.zeros(len(self.tanhs), columns)
@@ -72,7 +76,7 @@ class Watcher:
         if step == 0:
             self.initial = tanh_layer_stats(net)
         if step == self.snapshot - 1:
-            net.retain_grads = True  # the next step keeps the gradient at every layer's output
+            net.retain_grads = True  # the next step runs through autograd and keeps the gradient at every layer's output
         if step == self.snapshot:
             net.retain_grads = False
             self.activations = [t.out.detach().clone() for t in self.tanhs]
