@@ -42,13 +42,13 @@ found = {name: {} for name in NETS}  # what the page quotes, per net
 #
 # The watcher's `wants(step)` names the steps it looks at: every step up to `snapshot`, then
 # every `stride`-th step. The engine calls the watcher after each of them, once the update is
-# done; the other steps run the compiled fast path and show it nothing. Apart from the
-# snapshot, the watcher reads only the tanh layers' outputs, the weights and their gradients:
-# `compiled_view = True` says so, and the compiled step then hands it those too (without it,
-# each watched step would run the lecture's own step through autograd). At the snapshot it
-# also needs the gradients at the layers' outputs, which only autograd keeps (the lecture's
-# `retain_grad()`): it sets `net.retain_grads` one step before, and the engine runs that step
-# through autograd. The watcher keeps: the per-layer statistics at the first step; one full
+# done. Every step but the snapshot runs compiled: on the steps the watcher wants, the
+# compiled step also hands it the tanh layers' outputs, the weights and their gradients, which
+# is all it reads there (`compiled_view = True` says so; without it, each watched step would
+# run the lecture's own step through autograd). At the snapshot the watcher also needs the
+# gradients at the layers' outputs, which only autograd keeps (the lecture's `retain_grad()`):
+# after step `snapshot − 1` it sets `net.retain_grads`, so the engine runs the next step, the
+# snapshot, through autograd. The watcher keeps: the per-layer statistics at the first step; one full
 # snapshot (activations, their gradients, the weights' gradients) at step `snapshot`; each
 # weight's update:data ratio (every step before the snapshot, then every `stride`-th step);
 # and, per tanh layer, a histogram of |output| for each slice of training, from the batches of
@@ -65,7 +65,7 @@ class Watcher:
         self.tanhs = [layer for layer in net.layers if isinstance(layer, Tanh)]
         self.snapshot = snapshot
         self.stride = max(steps // 2000, 1)
-        self.column_width = max(steps // self.COLUMNS, 1)  # 200,000 steps: slices of 500, each with 5 watched batches
+        self.column_width = max(steps // self.COLUMNS, 1)  # 200,000 steps: slices of 500, 5 batches in each one's histogram
         columns = steps // self.column_width
         self.over_time = torch.zeros(len(self.tanhs), self.BINS, columns)
         self.saturated = torch.zeros(len(self.tanhs), columns)
@@ -98,7 +98,7 @@ class Watcher:
                 self.saturated[i, column] += saturation_share(h)
 
     def wants(self, step):
-        """The steps this watcher looks at; every other step trains fast."""
+        """The steps this watcher looks at; only the snapshot step leaves the compiled path."""
         return step <= self.snapshot or step % self.stride == 0
 
 
@@ -116,7 +116,7 @@ for name, label in NETS.items():
     nets[name] = build_deep_net(generator, batchnorm=name == "batchnorm")
     watchers[name] = Watcher(nets[name], steps, snapshot)
     trainings[name] = Training(nets[name], generator, observe=watchers[name], progress=label)
-runs = train_all(trainings, data, steps)  # as engine.train.train does, on the fast path, one net per core
+runs = train_all(trainings, data, steps)  # as engine.train.train does, on the fast path (the snapshot step through autograd), one net per core
 for name, label in NETS.items():
     run = runs[name]
     params = sum(p.numel() for p in nets[name].parameters())
