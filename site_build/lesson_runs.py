@@ -127,7 +127,14 @@ def run_lessons(
         pool = ProcessPoolExecutor(min(SCRIPTS_AT_ONCE, len(todo)), mp_context=multiprocessing.get_context("spawn"),
                                    initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
         try:
-            pending = {pool.submit(_execute, script, out, quick, _shown(script)): (script, out) for script, out in todo}
+            # The workers start (in submit) with Ctrl-C blocked, and keep it so: one still importing
+            # when it came would die of it, breaking the pool, and this process would not stop
+            # promptly. A Ctrl-C that comes meanwhile reaches this process when the block ends.
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                pending = {pool.submit(_execute, script, out, quick, _shown(script)): (script, out) for script, out in todo}
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             while pending:
                 finished, _ = wait(pending, timeout=progress_every, return_when=FIRST_COMPLETED)
                 for future in finished:

@@ -85,7 +85,7 @@ def test_ctrl_c_stops_promptly_with_one_line_and_leaves_no_half_result(tmp_path)
     runner.send_signal(signal.SIGINT)
     start = time.monotonic()
     _, err = runner.communicate(timeout=30)
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < 10, err[-2000:]  # what the runner said, should it be slow
     assert runner.returncode == 130
     assert err.strip().splitlines()[-1].startswith("interrupted:") and "Traceback" not in err
     assert not list((tmp_path / "lessons").glob("*.partial"))
