@@ -76,8 +76,15 @@ def test_ctrl_c_stops_promptly_with_one_line_and_leaves_no_half_result(tmp_path)
     from tests.conftest import REPO
 
     env = {**os.environ, "LESSONS_CACHE_DIR": str(tmp_path)}
-    runner = subprocess.Popen([sys.executable, "-m", "site_build.lesson_runs", "--quick", "06_deeper_network", "07_weight_scale_sweep"],
-                              cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # As a terminal starts it, with Ctrl-C not ignored. A test run started in the background by a
+    # non-interactive shell (`pytest &`) ignores SIGINT, and a child inherits that: the runner would
+    # never hear the Ctrl-C. A handler, unlike an ignore, is reset in the child.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        runner = subprocess.Popen([sys.executable, "-m", "site_build.lesson_runs", "--quick", "06_deeper_network", "07_weight_scale_sweep"],
+                                  cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     deadline = time.monotonic() + 60
     while not list((tmp_path / "lessons").glob("*.partial")) and time.monotonic() < deadline:
         time.sleep(0.2)
