@@ -42,23 +42,27 @@ found = {name: {} for name in NETS}  # what the page quotes, per net
 #
 # The watcher's `wants(step)` names the steps it looks at: every step up to `snapshot`, then
 # every `stride`-th step. The engine calls the watcher after each of them, once the update is
-# done. Every step but the snapshot runs compiled: on the steps the watcher wants, the
-# compiled step also hands it the tanh layers' outputs, the weights and their gradients, which
-# is all it reads there (`compiled_view = True` says so; without it, each watched step would
-# run the lecture's own step through autograd). At the snapshot the watcher also needs the
-# gradients at the layers' outputs, which only autograd keeps (the lecture's `retain_grad()`):
-# after step `snapshot − 1` it sets `net.retain_grads`, so the engine runs the next step, the
-# snapshot, through autograd. The watcher keeps: the per-layer statistics at the first step; one full
-# snapshot (activations, their gradients, the weights' gradients) at step `snapshot`; each
-# weight's update:data ratio (every step before the snapshot, then every `stride`-th step);
-# and, per tanh layer, a histogram of |output| for each slice of training, from the batches of
-# every `stride`-th step.
+# done. Every step but the snapshot runs compiled, on the engine's fast path: the lecture's
+# forward pass, backward pass and update, written out by hand and compiled into one fast
+# function, which gives the same numbers to float rounding (the engine's tests hold it to the
+# lecture's loop). On the steps the watcher wants, the compiled step also hands it the tanh
+# layers' outputs, the weights and the weights' gradients, which is all it reads there
+# (`compiled_view = True` says so; without it, each watched step would run the lecture's own
+# step through autograd: `engine/fastpath.py`). At the snapshot the watcher also needs the
+# gradients at the layers' outputs, which the backward pass computes but the compiled step
+# does not hand over; autograd keeps them when asked, with the lecture's `retain_grad()`. So
+# after step `snapshot − 1` it sets `net.retain_grads`, and the engine runs the next step, the
+# snapshot, through autograd. The watcher keeps: the per-layer statistics at the first step;
+# one full snapshot (activations, their gradients, the weights' gradients) at step `snapshot`;
+# each weight's update:data ratio (every step before the snapshot, then every `stride`-th
+# step); and, per tanh layer, a histogram of |output| for each slice of training, from the
+# batches of every `stride`-th step.
 
 # %%
 class Watcher:
     BINS = 50  # bins of |tanh output| over [0, 1]
     COLUMNS = 400  # slices of training in the histogram over time
-    compiled_view = True  # apart from the snapshot: tanh outputs, weights and their gradients only
+    compiled_view = True  # apart from the snapshot: tanh outputs, weights and the weights' gradients only
 
     def __init__(self, net, steps, snapshot):
         self.weights = [layer.weight for layer in net.layers if isinstance(layer, Linear)]
@@ -116,7 +120,7 @@ for name, label in NETS.items():
     nets[name] = build_deep_net(generator, batchnorm=name == "batchnorm")
     watchers[name] = Watcher(nets[name], steps, snapshot)
     trainings[name] = Training(nets[name], generator, observe=watchers[name], progress=label)
-runs = train_all(trainings, data, steps)  # as engine.train.train does, on the fast path (the snapshot step through autograd), one net per core
+runs = train_all(trainings, data, steps)  # as engine.train.train does: on the fast path, but for the snapshot step, which the watcher sends through autograd; one net per core
 for name, label in NETS.items():
     run = runs[name]
     params = sum(p.numel() for p in nets[name].parameters())
