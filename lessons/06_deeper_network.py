@@ -45,18 +45,18 @@ found = {name: {} for name in NETS}  # what the page quotes, per net
 # done. Every step but the snapshot runs compiled, on the engine's fast path: the lecture's
 # forward pass, backward pass and update, written out by hand and compiled into one fast
 # function, which gives the same numbers to float rounding (the engine's tests hold it to the
-# lecture's loop). On the steps the watcher wants, the compiled step also hands it the tanh
-# layers' outputs, the weights and the weights' gradients, which is all it reads there
-# (`compiled_view = True` says so; without it, each watched step would run the lecture's own
-# step through autograd: `engine/fastpath.py`). At the snapshot the watcher also needs the
-# gradients at the layers' outputs, which the backward pass computes but the compiled step
-# does not hand over; autograd keeps them when asked, with the lecture's `retain_grad()`. So
-# after step `snapshot − 1` it sets `net.retain_grads`, and the engine runs the next step, the
-# snapshot, through autograd. The watcher keeps: the per-layer statistics at the first step;
-# one full snapshot (activations, their gradients, the weights' gradients) at step `snapshot`;
-# each weight's update:data ratio (every step before the snapshot, then every `stride`-th
-# step); and, per tanh layer, a histogram of |output| for each slice of training, from the
-# batches of every `stride`-th step.
+# lecture's loop), and it trains the net's own weights in place. On the steps the watcher
+# wants, it also hands it the tanh layers' outputs and the weights' gradients, which with the
+# weights is all the watcher reads there (`compiled_view = True` says so; without it, each
+# watched step would run the lecture's own step through autograd: `engine/fastpath.py`). At
+# the snapshot the watcher also needs the gradients at the layers' outputs, which the backward
+# pass computes but the compiled step does not hand over; autograd keeps them when asked, with
+# the lecture's `retain_grad()`. So after step `snapshot − 1` it sets `net.retain_grads`, and
+# the engine runs the next step, the snapshot, through autograd. The watcher keeps: the
+# per-layer statistics at the first step; one full snapshot (activations, their gradients,
+# the weights' gradients) at step `snapshot`; each weight's update:data ratio (every step
+# before the snapshot, then every `stride`-th step); and, per tanh layer, a histogram of
+# |output| for each slice of training, from the batches of every `stride`-th step.
 
 # %%
 class Watcher:
@@ -82,7 +82,7 @@ class Watcher:
         if step == self.snapshot - 1:
             net.retain_grads = True  # the next step runs through autograd and keeps the gradient at every layer's output
         if step == self.snapshot:
-            net.retain_grads = False
+            net.retain_grads = False  # for the steps after this one: this step's output gradients are kept
             self.activations = [t.out.detach().clone() for t in self.tanhs]
             self.activation_stats = tanh_layer_stats(net)
             self.gradients = [t.out.grad.clone() for t in self.tanhs]
@@ -102,7 +102,8 @@ class Watcher:
                 self.saturated[i, column] += saturation_share(h)
 
     def wants(self, step):
-        """The steps this watcher looks at; only the snapshot step leaves the compiled path."""
+        """The steps this watcher looks at. All stay compiled (compiled_view) but the snapshot, which
+        __call__ sends through autograd by setting net.retain_grads one step earlier."""
         return step <= self.snapshot or step % self.stride == 0
 
 
