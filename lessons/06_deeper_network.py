@@ -46,17 +46,18 @@ found = {name: {} for name in NETS}  # what the page quotes, per net
 # forward pass, backward pass and update, written out by hand and compiled into one fast
 # function, which gives the same numbers to float rounding (the engine's tests hold it to the
 # lecture's loop), and it trains the net's own weights in place. On the steps the watcher
-# wants, it also hands it the tanh layers' outputs and the weights' gradients, which with the
-# weights is all the watcher reads there (`compiled_view = True` says so; without it, each
-# watched step would run the lecture's own step through autograd: `engine/fastpath.py`). At
-# the snapshot the watcher also needs the gradients at the layers' outputs, which the backward
-# pass computes but the compiled step does not hand over; autograd keeps them when asked, with
-# the lecture's `retain_grad()`. So after step `snapshot − 1` it sets `net.retain_grads`, and
-# the engine runs the next step, the snapshot, through autograd. The watcher keeps: the
-# per-layer statistics at the first step; one full snapshot (activations, their gradients,
-# the weights' gradients) at step `snapshot`; each weight's update:data ratio (every step
-# before the snapshot, then every `stride`-th step); and, per tanh layer, a histogram of
-# |output| for each slice of training, from the batches of every `stride`-th step.
+# wants, it also leaves the tanh layers' outputs in each layer's `.out` and the weights'
+# gradients in their `.grad`, where the watcher reads them; with the weights, that is all it
+# reads there (`compiled_view = True` says so; without it, each watched step would run the
+# lecture's own step through autograd: `engine/fastpath.py`). At the snapshot the watcher also
+# needs the gradients at the layers' outputs, which the backward pass computes but the
+# compiled step does not hand over; autograd keeps them when asked, with the lecture's
+# `retain_grad()`. So after step `snapshot − 1` it sets `net.retain_grads`, and the engine
+# runs the next step, the snapshot, through autograd. The watcher keeps: the per-layer
+# statistics at the first step; one full snapshot (activations, their gradients, the weights'
+# gradients) at step `snapshot`; each weight's update:data ratio (every step before the
+# snapshot, then every `stride`-th step); and, per tanh layer, a histogram of |output| for
+# each slice of training, from the batches of every `stride`-th step.
 
 # %%
 class Watcher:
@@ -82,7 +83,7 @@ class Watcher:
         if step == self.snapshot - 1:
             net.retain_grads = True  # the next step runs through autograd and keeps the gradient at every layer's output
         if step == self.snapshot:
-            net.retain_grads = False  # for the steps after this one: this step's output gradients are kept
+            net.retain_grads = False  # off again from the next step on; this step's output gradients were already kept
             self.activations = [t.out.detach().clone() for t in self.tanhs]
             self.activation_stats = tanh_layer_stats(net)
             self.gradients = [t.out.grad.clone() for t in self.tanhs]
@@ -121,7 +122,7 @@ for name, label in NETS.items():
     nets[name] = build_deep_net(generator, batchnorm=name == "batchnorm")
     watchers[name] = Watcher(nets[name], steps, snapshot)
     trainings[name] = Training(nets[name], generator, observe=watchers[name], progress=label)
-runs = train_all(trainings, data, steps)  # as engine.train.train does: on the fast path, but for the snapshot step, which the watcher sends through autograd; one net per core
+runs = train_all(trainings, data, steps)  # as the lecture's loop (engine.train.train) trains them: every step on the fast path but the snapshot, which the watcher sends through autograd; one net per core
 for name, label in NETS.items():
     run = runs[name]
     params = sum(p.numel() for p in nets[name].parameters())
