@@ -40,26 +40,26 @@ found = {name: {} for name in NETS}  # what the page quotes, per net
 # %% [markdown]
 # ## A watcher for the training loop
 #
-# The watcher's `wants(step)` names the steps it looks at: every step up to `snapshot`, then
-# every `stride`-th step. The engine calls the watcher after each of them, once the update is
-# done. Every step but the snapshot runs compiled, on the engine's fast path: the lecture's
-# forward pass, backward pass and update, with the backward pass derived by hand (as the next
-# lecture does) instead of by autograd, compiled into one fast function, which gives the same
-# numbers to float rounding (the engine's tests hold it to the lecture's loop), and it trains
-# the net's own weights in place. On the steps the watcher wants, it also leaves the tanh
-# layers' outputs in each layer's `.out` and the weights' gradients in their `.grad`, where
-# the watcher reads them; with the weights, that is all it reads there (`compiled_view = True`
-# tells the engine so, and the watched steps stay compiled; without it, the engine runs each
-# watched step through autograd: `engine/fastpath.py`). At the snapshot the watcher also needs
-# the gradients at the layers' outputs, which the backward pass computes but the compiled step
-# does not hand over; autograd keeps them when asked, with the lecture's `retain_grad()`. So
-# after step `snapshot − 1` it sets `net.retain_grads`, which the engine checks before each
-# step: while it is set, the step runs through autograd and keeps every layer's output
-# gradient. The watcher keeps: the per-layer statistics at the first step; one full snapshot
-# (activations, their gradients, the weights' gradients) at step `snapshot`; each weight's
-# update:data ratio (every step before the snapshot, then every `stride`-th step); and, per
-# tanh layer, a histogram of |output| for each slice of training, from the batches of every
-# `stride`-th step.
+# The watcher's `wants(step)` names the steps it looks at: every step from 0 to `snapshot`
+# inclusive, then every `stride`-th step. The engine calls the watcher after each of them,
+# once the update is done. Every step but the snapshot runs compiled, on the engine's fast
+# path: the lecture's forward pass, backward pass and update, with the backward pass derived
+# by hand (as the next lecture does) instead of by autograd, compiled into one fast function,
+# which gives the same numbers to float rounding (the engine's tests hold it to the lecture's
+# loop), and it trains the net's own weights in place. On watched steps the compiled step also
+# leaves each tanh layer's output in its `.out` and each weight's gradient in its `.grad`.
+# Apart from the snapshot, these and the weights are all the watcher reads.
+# `compiled_view = True` tells the engine this, so watched steps stay compiled; without it,
+# the engine would run every watched step through autograd (`engine/fastpath.py`). At the
+# snapshot the watcher also needs the gradients at the layers' outputs, which the backward
+# pass computes but the compiled step does not hand over; autograd keeps them when asked, with
+# the lecture's `retain_grad()`. So after step `snapshot − 1` it sets `net.retain_grads`,
+# which the engine checks before each step: while it is set, the step runs through autograd
+# and keeps every layer's output gradient. The watcher keeps: the per-layer statistics at the
+# first step; one full snapshot (activations, their gradients, the weights' gradients) at step
+# `snapshot`; each weight's update:data ratio (every step before the snapshot, then every
+# `stride`-th step); and, per tanh layer, a histogram of |output| for each slice of training,
+# from the batches of every `stride`-th step.
 
 # %%
 class Watcher:
@@ -124,9 +124,9 @@ for name, label in NETS.items():
     nets[name] = build_deep_net(generator, batchnorm=name == "batchnorm")
     watchers[name] = Watcher(nets[name], steps, snapshot)
     trainings[name] = Training(nets[name], generator, observe=watchers[name], progress=label)
-# train_all (engine.fastpath) gives the lecture loop's numbers (engine.train.train, not shown):
-# every step but the snapshot on the compiled fast path, the snapshot through autograd; one net
-# per core.
+# train_all (engine.fastpath) gives the lecture loop's numbers (engine.train.train, not shown)
+# to float rounding: every step but the snapshot on the compiled fast path, the snapshot through
+# autograd; one net per core.
 runs = train_all(trainings, data, steps)
 for name, label in NETS.items():
     run = runs[name]
