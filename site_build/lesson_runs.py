@@ -38,10 +38,6 @@ LESSONS_DIR = REPO_ROOT / "lessons"
 CACHE_DIR = CACHE_ROOT / "lessons"
 NOTEBOOK_DIR = "code"  # the executed notebook and a copy of the script, as the site serves them
 PROGRESS_EVERY = 5.0  # seconds between two progress lines of a running script
-# Every script at once, more than cores: their training holds the machine's core slots
-# (engine.cores), so at most one net trains per core, while the scripts that train nothing, a
-# script's plotting, or its wait for nets that another is training fill whatever core is free.
-SCRIPTS_AT_ONCE = 7
 
 
 class LessonError(RuntimeError):
@@ -83,7 +79,11 @@ def run_lessons(
     names: list[str] | None = None, *, quick: bool = False, force: bool = False, cache_dir: Path = CACHE_DIR, log=print,
     progress_every: float = PROGRESS_EVERY, on_done=None,
 ) -> dict[str, LessonResult]:
-    """Run the scripts whose inputs changed (SCRIPTS_AT_ONCE at a time), reuse the rest.
+    """Run the scripts whose inputs changed, all at once, and reuse the rest.
+
+    All at once, more than cores: their training holds the machine's core slots (engine.cores),
+    so at most one net trains per core, while the scripts that train nothing, a script's
+    plotting, or its wait for nets that another is training fill whatever core is free.
 
     While scripts run, `log` hears every `progress_every` seconds which cell each is in and how
     far its training has got; `on_done`, if given, is called with each script's result as soon
@@ -116,15 +116,15 @@ def run_lessons(
         todo.reverse()
         todo.sort(key=lambda item: -durations.get(item[0].stem, float("inf")))
         log(f"running {len(todo)} lesson script(s){' (quick mode)' if quick else ''}: {', '.join(s.stem for s, _ in todo)}")
-        # Ctrl-C reaches the workers too; they ignore it and this process stops them, so that a
-        # learner sees one line instead of a traceback from every worker. Workers are started
-        # afresh, not forked: a fork of a process with threads (`mkdocs serve`'s, a test run's)
-        # can inherit a lock some other thread held, and wait for it forever.
         # The fast path's loop is compiled once per checkout (numba keeps it): start that now, in a
         # process that needs no torch, so that it is done, or nearly, when the first script wants it.
         compiling = subprocess.Popen([sys.executable, "-m", "engine.compiled"], cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        pool = ProcessPoolExecutor(min(SCRIPTS_AT_ONCE, len(todo)), mp_context=multiprocessing.get_context("spawn"),
+        # Ctrl-C reaches the workers too; they ignore it and this process stops them, so that a
+        # learner sees one line instead of a traceback from every worker. Workers are started
+        # afresh, not forked: a fork of a process with threads (`mkdocs serve`'s, a test run's)
+        # can inherit a lock some other thread held, and wait for it forever.
+        pool = ProcessPoolExecutor(len(todo), mp_context=multiprocessing.get_context("spawn"),
                                    initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
         try:
             # The workers start (in submit) with Ctrl-C blocked, and keep it so: one still importing
