@@ -171,8 +171,9 @@ record.figure(fig, "activations", alt=f"""Histograms of the five tanh layers' ou
 # ## Gradients at the tanh outputs
 #
 # The gradient of the loss with respect to each tanh layer's output, in the same step.
-# In a healthy net the layers' distributions look alike: nothing shrinks or grows on
-# the way back.
+# In a healthy net the layers' distributions stay within a small factor of each other on
+# the way back; one that vanishes or explodes shrinks or grows by a large factor from layer
+# to layer (the per-layer stds printed below show how far apart the layers are here).
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
