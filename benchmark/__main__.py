@@ -47,6 +47,7 @@ import torch
 
 from engine import cores, trained
 from engine.data import load_dataset
+from engine.fastpath import split_loss as fast_split_loss
 from engine.fastpath import train_config, train_fast
 from engine.model import CONFIGS, DEFAULT_SEED, build_deep_net, build_mlp
 from engine.trained import trained_mlps_by_seed
@@ -96,9 +97,11 @@ def run_worker(default_threads: int, spec: dict) -> dict:
                 model = build_net(name, generator)
                 trained[name] = model, train_fast(model, data, steps, generator)
     training_wall = time.perf_counter() - start
+    # Each side evaluates as it trains: the lecture's loop through torch, the engine as the lessons do.
+    evaluate = split_loss if spec["kind"] == "loop" else fast_split_loss
     results = {}
     for name, (model, run) in trained.items():
-        results[name] = {"seconds": run.seconds, "train_loss": split_loss(model, data, "train"), "val_loss": split_loss(model, data, "val")}
+        results[name] = {"seconds": run.seconds, "train_loss": evaluate(model, data, "train"), "val_loss": evaluate(model, data, "val")}
     for result in results.values():
         result["us_per_step"] = result["seconds"] / steps * 1e6
     return {"configs": results, "seconds": time.perf_counter() - start, "training_wall": training_wall, "threads": torch.get_num_threads()}

@@ -44,11 +44,19 @@ _STYLE = re.compile(r"<style\b[^<]*(?:<(?!/style>)[^<]*)*</style>")
 _IMAGE_BYTES = re.compile(r' src="data:image/[^"]*"')
 _PRE = re.compile(r"<pre\b.*?</pre>", re.S)
 _SPAN = re.compile(r"</?span\b[^>]*>")
+# The notebook theme colours only some of the tokens pygments marks: names, builtins, and the
+# names of modules, functions, classes, decorators and exceptions keep the text's colour, and
+# whitespace shows none. Their spans change nothing a reader sees, yet each is one more element
+# for the browser to lay out and for axe to check: a third of a code page's thousands.
+UNCOLOURED_TOKENS = ("n", "nb", "nn", "bp", "nf", "fm", "nc", "nd", "ne", "w")
+_UNCOLOURED_SPAN = re.compile(r'<span class="(?:%s)">([^<]*)</span>' % "|".join(UNCOLOURED_TOKENS))
 
 
 def fit_notebook_page(page_html: str, page_url: str) -> str:
-    """No CDN scripts; figures served from the files the narrative pages use, not inlined again; code cells reachable by keyboard."""
+    """No CDN scripts; figures served from the files the narrative pages use, not inlined again; no
+    span round a token the theme does not colour; code cells reachable by keyboard."""
     page_html = _CDN_SCRIPTS.sub("", page_html)
+    page_html = _PRE.sub(lambda block: _UNCOLOURED_SPAN.sub(r"\1", block[0]), page_html)
     to_root = "../" * page_url.count("/")
 
     def point_at_file(match: re.Match) -> str:

@@ -221,10 +221,13 @@ def test_one_net_per_core_ends_as_each_alone(dataset):
 
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_split_loss_is_the_reference_split_loss(dataset, kind):
-    """Trained a little first, so that BatchNorm's running estimates are no longer their start (eval mode uses them)."""
+    """Trained a little first, so that BatchNorm's running estimates are no longer their start (eval mode uses them).
+
+    The validation split for every kind; the training split, ten times its size and read by the
+    same code, for one (through torch it takes seconds for a deep net)."""
     net, generator = build(kind)
     train_fast(net, dataset, 200, generator)
-    for split in ("train", "val"):
+    for split in ("train", "val") if kind == "batchnorm" else ("val",):
         assert split_loss(net, dataset, split) == pytest.approx(reference_split_loss(net, dataset, split), rel=1e-6)
     assert net.training  # left as it was
 
