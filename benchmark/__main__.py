@@ -70,6 +70,7 @@ def run_worker(default_threads: int, spec: dict) -> dict:
     configuration, `train_fast` for a deep net); kind "seeds": what the loss log runs, `trained_mlps_by_seed` with SEEDS on an empty
     cache (one worker process per core), its results keyed "<config>" for the lecture's seed and
     "<config>@<seed>" for the others. The engine kinds run on the lessons' thread setting.
+    With spec["evaluate"], each net's final train and val losses too.
     """
     if spec["kind"] == "loop":
         torch.set_num_threads(default_threads if spec["threads"] == "default" else int(spec["threads"]))
@@ -101,7 +102,9 @@ def run_worker(default_threads: int, spec: dict) -> dict:
     evaluate = split_loss if spec["kind"] == "loop" else fast_split_loss
     results = {}
     for name, (model, run) in trained.items():
-        results[name] = {"seconds": run.seconds, "train_loss": evaluate(model, data, "train"), "val_loss": evaluate(model, data, "val")}
+        results[name] = {"seconds": run.seconds}
+        if spec["evaluate"]:
+            results[name] |= {"train_loss": evaluate(model, data, "train"), "val_loss": evaluate(model, data, "val")}
     for result in results.values():
         result["us_per_step"] = result["seconds"] / steps * 1e6
     return {"configs": results, "seconds": time.perf_counter() - start, "training_wall": training_wall, "threads": torch.get_num_threads()}
@@ -159,9 +162,9 @@ def _kib_to_mib(kib: int) -> float:
     return kib / 1024  # Linux reports ru_maxrss in KiB
 
 
-def worker(kind: str, configs: list[str], steps: int, threads: str | int = "engine") -> dict:
+def worker(kind: str, configs: list[str], steps: int, threads: str | int = "engine", evaluate: bool = True) -> dict:
     """`run_worker` in a fresh process; its result plus the process's wall time and peak memory."""
-    spec = {"kind": kind, "configs": configs, "steps": steps, "threads": threads}
+    spec = {"kind": kind, "configs": configs, "steps": steps, "threads": threads, "evaluate": evaluate}
     run = measured([sys.executable, "-c", _WORKER, json.dumps(spec)])
     result = json.loads(run["output"].strip().splitlines()[-1])
     return {**result, "wall_seconds": run["seconds"], "peak_mib": run["peak_mib"]}
@@ -183,7 +186,7 @@ def step_times(steps: int, repeats: int, log=print) -> dict:
             for variant, (kind, threads) in variants.items():
                 # The loop runs a fifth of the steps: its µs per step is steady, and at torch's default
                 # thread count on a busy machine a step can take ten times as long.
-                result = worker(kind, [name], steps if kind == "engine" else max(steps // 5, 200), threads)
+                result = worker(kind, [name], steps if kind == "engine" else max(steps // 5, 200), threads, evaluate=False)
                 us = result["configs"][name]["us_per_step"]
                 log(f"  {name:14s} {variant:17s} run {repeat + 1}/{repeats}: {us:6.1f} µs/step on {result['threads']} thread(s)")
                 key = (name, variant)

@@ -19,8 +19,8 @@ def in_process():
     """Run the benchmark's workers in this process (a fresh process each costs seconds), threads restored after."""
     threads = torch.get_num_threads()
 
-    def worker(kind, configs, steps, threads_setting="engine"):
-        spec = {"kind": kind, "configs": configs, "steps": steps, "threads": threads_setting}
+    def worker(kind, configs, steps, threads_setting="engine", evaluate=True):
+        spec = {"kind": kind, "configs": configs, "steps": steps, "threads": threads_setting, "evaluate": evaluate}
         result = bench.run_worker(threads, spec)
         torch.set_num_threads(threads)
         return {**result, "wall_seconds": result["seconds"], "peak_mib": 1.0}
