@@ -118,8 +118,9 @@ def run_lessons(
         log(f"running {len(todo)} lesson script(s){' (quick mode)' if quick else ''}: {', '.join(s.stem for s, _ in todo)}")
         # The fast path's loop is compiled once per checkout (numba keeps it): start that now, in a
         # process that needs no torch, so that it is done, or nearly, when the first script wants it.
-        compiling = subprocess.Popen([sys.executable, "-m", "engine.compiled"], cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        compiling = None if loop_compiled() else subprocess.Popen(
+            [sys.executable, "-m", "engine.compiled"], cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         # Ctrl-C reaches the workers too; they ignore it and this process stops them, so that a
         # learner sees one line instead of a traceback from every worker. Workers are started
         # afresh, not forked: a fork of a process with threads (`mkdocs serve`'s, a test run's)
@@ -156,13 +157,27 @@ def run_lessons(
             raise
         finally:
             pool.shutdown(cancel_futures=True)
-            compiling.kill()  # long done, unless the build stopped early; a script that needs the loop compiles it itself
-            compiling.wait()
+            if compiling:
+                compiling.kill()  # long done, unless the build stopped early; a script that needs the loop compiles it itself
+                compiling.wait()
             for _, out in todo:
                 shutil.rmtree(_progress_dir(out), ignore_errors=True)
         durations_file.write_text(json.dumps(durations, indent=1) + "\n")
         _prune(cache_dir, {r.dir for r in results.values()})
     return dict(sorted(results.items()))
+
+
+def loop_compiled(source: Path = REPO_ROOT / "engine" / "compiled.py") -> bool:
+    """Whether numba's cache holds the fast path's loop, judged without importing numba (which
+    takes seconds): an index file beside the source written since the source last changed (the
+    loop's functions are compiled together, and older indexes stay behind).
+
+    A wrong guess costs only time: a script that finds the cache stale compiles the loop itself.
+    With NUMBA_CACHE_DIR numba keeps its cache elsewhere, and the loop is compiled ahead."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return False
+    indexes = source.with_name("__pycache__").glob(f"{source.stem}.*.nbi")
+    return max((index.stat().st_mtime for index in indexes), default=0.0) >= source.stat().st_mtime
 
 
 def _shown(script: Path) -> str:

@@ -5,14 +5,19 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 REPO = Path(__file__).resolve().parents[1]
 
-# One thread, as the lesson scripts and the command line run (engine.settings.lesson_threads):
-# the nets here are tiny, so a second thread only adds synchronisation, and under xdist each
-# worker already has a core of its own.
-torch.set_num_threads(1)
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """One thread, as the lesson scripts and the command line run (engine.settings.lesson_threads):
+    the nets here are tiny, so a second thread only adds synchronisation, and under xdist each
+    worker already has a core of its own. (A fixture, so that xdist's controller, which runs no
+    test, does not import torch.)"""
+    import torch
+
+    torch.set_num_threads(1)
 
 
 @pytest.hookimpl(wrapper=True)

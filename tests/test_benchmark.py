@@ -123,9 +123,11 @@ def test_a_failing_command_says_so():
         bench.measured([sys.executable, "-c", "import sys; print('broken'); sys.exit(3)"])
 
 
-def test_cli_help():
-    result = run_python("-m", "benchmark", "--help")
-    assert result.returncode == 0 and "--quick" in result.stdout and "--json" in result.stdout
+def test_cli_help(capsys):
+    with pytest.raises(SystemExit) as exit:
+        bench.main(["--help"])
+    out = capsys.readouterr().out
+    assert exit.value.code == 0 and "--quick" in out and "--json" in out
 
 
 def test_a_site_that_does_not_build_leaves_the_training_numbers(in_process, short_loss_log, monkeypatch, capsys):

@@ -1,3 +1,6 @@
+import os
+import time
+
 import pytest
 
 from engine.settings import ENGINE_DIR
@@ -111,3 +114,24 @@ def test_each_script_that_runs_is_handed_on_as_soon_as_it_is_done_and_a_kept_one
     done.clear()
     run_lessons(quick=True, cache_dir=tmp_path / "cache", on_done=done.append)
     assert done == [], "a result read back from the cache has nothing new to hand on"
+
+
+def test_the_loop_is_compiled_ahead_unless_numbas_cache_is_newer_than_its_source(tmp_path, monkeypatch):
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    source = tmp_path / "compiled.py"
+    source.write_text("# the loop\n")
+    assert not run.loop_compiled(source), "nothing compiled yet"
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    old_index = cache / "compiled.train_steps-50.py311.nbi"  # from an earlier version of the source
+    old_index.write_bytes(b"")
+    os.utime(old_index, (time.time() - 100, time.time() - 100))
+    assert not run.loop_compiled(source)
+    for name in ("compiled.train_steps-83.py311.nbi", "compiled.split_loss_sum-241.py311.nbi"):
+        (cache / name).write_bytes(b"")
+    assert run.loop_compiled(source)
+    os.utime(source, (time.time() + 10, time.time() + 10))  # the source changed since
+    assert not run.loop_compiled(source)
+    os.utime(source, (time.time() - 10, time.time() - 10))
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "elsewhere"))
+    assert not run.loop_compiled(source)
