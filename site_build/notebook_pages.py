@@ -47,7 +47,7 @@ _SPAN = re.compile(r"</?span\b[^>]*>")
 # The notebook theme colours only some of the tokens pygments marks: names, builtins, and the
 # names of modules, functions, classes, decorators and exceptions keep the text's colour, and
 # whitespace shows none. Their spans change nothing a reader sees, yet each is one more element
-# for the browser to lay out and for axe to check: a third of a code page's thousands.
+# for the browser to lay out and for axe to check: a quarter of a code page's elements.
 UNCOLOURED_TOKENS = ("n", "nb", "nn", "bp", "nf", "fm", "nc", "nd", "ne", "w")
 _UNCOLOURED_SPAN = re.compile(r'<span class="(?:%s)">([^<]*)</span>' % "|".join(UNCOLOURED_TOKENS))
 
