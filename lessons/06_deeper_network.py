@@ -2,7 +2,7 @@
 # # Diagnosing a deeper network
 #
 # The code behind the page of the same name. The lecture's deeper net (5 hidden tanh
-# layers of 100 units, built from `lessons.layers` by `build_deep_net`) is trained twice,
+# layers of 100 units, built from `engine.layers` by `build_deep_net`) is trained twice,
 # without and with BatchNorm, while a watcher collects the standard diagnostics: what
 # each layer outputs, the gradients flowing back, and how big each update is compared
 # with the weight it changes. Run it as a script (`python lessons/06_deeper_network.py`)
