@@ -300,7 +300,7 @@ claim(max(spreads.values()) < 3, "both nets' layers receive gradients of about t
 claim(found["plain"]["update_ratio"]["output_start"] > -1.5, "the output layer's first updates are far above the rule of thumb")
 claim(found["plain"]["saturated_end"][2] > found["plain"]["saturated_start"][2] and
       runs["plain"].losses[-steps // 10:].mean() < runs["plain"].losses[: steps // 10].mean(),
-      "layer 3's saturation grows while the loss keeps falling: training chose it")
+      "layer 3's saturation grows while the net keeps learning (its loss in the last tenth is below the first tenth's)")
 record.value("nets", found)
 record.figure(fig, "over_time", tight=False, alt="""Ten heat maps, one per tanh layer, without BatchNorm (top) and with it
     (bottom): x is the training step, y the magnitude of the layer's outputs from 0 to 1, colour the log count, with a

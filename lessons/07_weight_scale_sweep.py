@@ -64,6 +64,11 @@ for name, label in NETS.items():
 ratios = sweep["batchnorm"]["grad_data"]
 claim(all(later < earlier for earlier, later in zip(ratios, ratios[1:])),
       "with BatchNorm, the larger the gain, the smaller the hidden weights' grad:data ratio")
+# The gains at which the BatchNorm net ended behind the plain one, in the table's 3 decimals, as the page names them.
+behind = [gain for gain, plain, normed in zip(GAINS, sweep["plain"]["val"], sweep["batchnorm"]["val"]) if round(normed, 3) > round(plain, 3)]
+claim(list(GAINS)[-1] in behind, "at the largest gain, the BatchNorm net ends behind the plain one")
+listed = " and ".join(filter(None, [", ".join(behind[:-1]), behind[-1]]))  # "3", "5/3 and 3", "1, 5/3 and 3"
+sweep["batchnorm"]["behind_at"] = f"gain{'s' if len(behind) > 1 else ''} {listed}"
 table = "\n".join([f"| val loss | gain {' | gain '.join(GAINS)} |", "| --- |" + " ---: |" * len(GAINS)]
                   + [f"| {label} | " + " | ".join(f"{v:.3f}" for v in sweep[name]["val"]) + " |" for name, label in NETS.items()])
 print(table)
