@@ -191,8 +191,8 @@ for ax, (name, label) in zip(axes, NETS.items()):
 axes[0].set_ylabel("density")
 spreads = {name: found[name]["grad_std_spread"] for name in NETS}
 record.figure(fig, "gradients", alt=f"""Histograms of the gradient at each tanh layer's output at step {snapshot:,},
-    without BatchNorm (left) and with it (right). The largest layer's gradient std is {spreads['plain']:.1f} times the
-    smallest's without BatchNorm and {spreads['batchnorm']:.1f} times with it.""")
+    without BatchNorm (left) and with it (right). The largest of the layers' gradient stds is {spreads['plain']:.1f}
+    times the smallest without BatchNorm and {spreads['batchnorm']:.1f} times with it.""")
 
 # %% [markdown]
 # ## Weight gradients and the grad:data ratio
@@ -259,7 +259,7 @@ axes[0].set_ylabel("log10 (update std / weight std)")
 axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
 plain, normed = found["plain"]["update_ratio"], found["batchnorm"]["update_ratio"]
 record.figure(fig, "update_ratio", alt=f"""log10 of the update:data ratio of each weight matrix over the {steps:,} steps,
-    on a log step axis, with a dashed line at −3. While the learning rate is 0.1 the hidden layers' median is
+    on a log step axis, with a dashed line at −3. From step {snapshot:,} until the learning rate drops from 0.1, the hidden layers' median is
     {plain['first_half']:.2f} without BatchNorm and {normed['first_half']:.2f} with it; after the drop to 0.01 every
     line falls, to {plain['second_half']:.2f} and {normed['second_half']:.2f}.""")
 
@@ -293,14 +293,18 @@ for ax in axes[1]:
     ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
 fig.tight_layout()
 fig.colorbar(shown, ax=axes, shrink=0.8, pad=0.01, label="log10(1 + count per batch)")
+# The loss while that saturation grew: the mean over the first and the last tenth of training.
+tenth, losses = steps // 10, runs["plain"].losses
+found["plain"] |= {"loss_first_tenth": losses[:tenth].mean().item(), "loss_last_tenth": losses[-tenth:].mean().item()}
+print(f"no BatchNorm: mean loss {found['plain']['loss_first_tenth']:.2f} over the first tenth of training, "
+      f"{found['plain']['loss_last_tenth']:.2f} over the last")
 # The page reads these numbers as claims; the runs must keep bearing them out.
 plain_saturated = found["plain"]["act_saturated"]
 claim(plain_saturated[0] == max(plain_saturated), "without BatchNorm, layer 1 is the most saturated at the snapshot")
 claim(max(spreads.values()) < 3, "both nets' layers receive gradients of about the same size")
 claim(found["plain"]["update_ratio"]["output_start"] > -1.5, "the output layer's first updates are far above the rule of thumb")
-claim(found["plain"]["saturated_end"][2] > found["plain"]["saturated_start"][2] and
-      runs["plain"].losses[-steps // 10:].mean() < runs["plain"].losses[: steps // 10].mean(),
-      "layer 3's saturation grows while the net keeps learning (its loss in the last tenth is below the first tenth's)")
+claim(found["plain"]["saturated_end"][2] > found["plain"]["saturated_start"][2], "without BatchNorm, layer 3's saturation grows over training")
+claim(found["plain"]["loss_last_tenth"] < found["plain"]["loss_first_tenth"], "its loss falls meanwhile")
 record.value("nets", found)
 record.figure(fig, "over_time", tight=False, alt="""Ten heat maps, one per tanh layer, without BatchNorm (top) and with it
     (bottom): x is the training step, y the magnitude of the layer's outputs from 0 to 1, colour the log count, with a
