@@ -222,7 +222,10 @@ record.figure(fig, "weight_gradients", alt=f"""Histograms of the six weight matr
     without BatchNorm (left) and with it (right), on a log density axis. The hidden layers' grad:data ratios lie
     between {plain['hidden_min']:.1e} and {plain['hidden_max']:.1e} without BatchNorm, the output layer's is
     {plain['output']:.1e}; with BatchNorm the hidden layers lie between {normed['hidden_min']:.1e} and
-    {normed['hidden_max']:.1e}.""")
+    {normed['hidden_max']:.1e}, the output layer's is {normed['output']:.1e}.""")
+# The page sets the shrunk output weights' ratio against the BatchNorm net's, whose output weights were not shrunk.
+plain["output_vs_batchnorm"] = plain["output"] / normed["output"]
+claim(plain["output_vs_batchnorm"] > 2, "the plain net's output ratio is several times the BatchNorm net's")
 
 # %% [markdown]
 # ## The update:data ratio over training
@@ -233,6 +236,7 @@ record.figure(fig, "weight_gradients", alt=f"""Histograms of the six weight matr
 
 # %%
 lr_drop = next(step for step in range(steps) if learning_rate(step, steps) < learning_rate(0, steps))  # 0.1 → 0.01
+print(f"learning rate {learning_rate(0, steps)} until step {lr_drop:,}, then {learning_rate(lr_drop, steps)}")
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
 for ax, (name, label) in zip(axes, NETS.items()):
     w = watchers[name]
