@@ -225,7 +225,7 @@ record.figure(fig, "weight_gradients", alt=f"""Histograms of the six weight matr
     {normed['hidden_max']:.1e}, the output layer's is {normed['output']:.1e}.""")
 # The page sets the shrunk output weights' ratio against the BatchNorm net's, whose output weights were not shrunk.
 plain["output_vs_batchnorm"] = plain["output"] / normed["output"]
-claim(plain["output_vs_batchnorm"] > 2, "the plain net's output ratio is several times the BatchNorm net's")
+claim(plain["output_vs_batchnorm"] > 2, "the plain net's output ratio is more than twice the BatchNorm net's")
 
 # %% [markdown]
 # ## The update:data ratio over training
