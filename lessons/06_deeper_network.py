@@ -155,6 +155,7 @@ for ax, (name, label) in zip(axes, NETS.items()):
     ax.set_xlabel("activation")
     # Per-layer lists: a page quotes layer 1 as <net>.act_std.0
     found[name]["act_std"] = [s["std"] for s in w.activation_stats]
+    found[name]["act_std_range"] = [min(found[name]["act_std"]), max(found[name]["act_std"])]
     found[name]["act_saturated"] = [s["saturated"] for s in w.activation_stats]
     found[name]["act_saturated_first"] = [s["saturated"] for s in w.initial]
     for i, s in enumerate(w.activation_stats):
