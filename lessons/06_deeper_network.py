@@ -252,23 +252,23 @@ for ax, (name, label) in zip(axes, NETS.items()):
     ax.set_xscale("log")
     ax.set_xlabel("step (log scale)")
     ax.set_title(f"{label}: log10 update:data ratio")
-    first_half = (at >= snapshot) & (at < lr_drop)
-    second_half = at >= lr_drop
+    before_drop = (at >= snapshot) & (at < lr_drop)  # from the snapshot on, past the first steps' transient
+    after_drop = at >= lr_drop
     found[name]["update_ratio"] = {
-        "first_half": ratios[first_half, :-1].median().item(),
-        "second_half": ratios[second_half, :-1].median().item(),
+        "before_drop": ratios[before_drop, :-1].median().item(),
+        "after_drop": ratios[after_drop, :-1].median().item(),
         "output_start": ratios[0, -1].item(),
     }
     r = found[name]["update_ratio"]
-    print(f"{label}: hidden layers' median log10 ratio {r['first_half']:.2f} (lr {learning_rate(0, steps)}), "
-          f"{r['second_half']:.2f} (lr {learning_rate(steps - 1, steps)}); output layer at step 0: {r['output_start']:.2f}")
+    print(f"{label}: hidden layers' median log10 ratio {r['before_drop']:.2f} (lr {learning_rate(0, steps)}), "
+          f"{r['after_drop']:.2f} (lr {learning_rate(steps - 1, steps)}); output layer at step 0: {r['output_start']:.2f}")
 axes[0].set_ylabel("log10 (update std / weight std)")
 axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
 plain, normed = found["plain"]["update_ratio"], found["batchnorm"]["update_ratio"]
 record.figure(fig, "update_ratio", alt=f"""log10 of the update:data ratio of each weight matrix over the {steps:,} steps,
     on a log step axis, with a dashed line at −3. From step {snapshot:,} until the learning rate drops from 0.1, the hidden layers' median is
-    {plain['first_half']:.2f} without BatchNorm and {normed['first_half']:.2f} with it; after the drop to 0.01 every
-    line falls, and the hidden layers' median falls to {plain['second_half']:.2f} and {normed['second_half']:.2f}.""")
+    {plain['before_drop']:.2f} without BatchNorm and {normed['before_drop']:.2f} with it; after the drop to 0.01 every
+    line falls, and the hidden layers' median falls to {plain['after_drop']:.2f} and {normed['after_drop']:.2f}.""")
 
 # %% [markdown]
 # ## Each layer over training
