@@ -45,8 +45,8 @@ found = {name: {} for name in NETS}  # what the page quotes, per net
 # once the update is done. Every step but the snapshot runs compiled, on the engine's fast
 # path: the lecture's forward pass, backward pass and update, with the backward pass derived
 # by hand (as the next lecture does) instead of by autograd, compiled into one fast function,
-# which gives the same numbers to float rounding (the engine's tests hold it to the lecture's
-# loop), and it trains the net's own weights in place. On watched steps the compiled step also
+# which computes each step as the lecture's loop does, to float rounding (the engine's tests
+# hold it to that loop), and it trains the net's own weights in place. On watched steps the compiled step also
 # leaves each tanh layer's output in its `.out` and each weight's gradient in its `.grad`.
 # Apart from the snapshot, these and the weights are all the watcher reads.
 # `compiled_view = True` tells the engine this, so watched steps stay compiled; without it,
@@ -124,8 +124,8 @@ for name, label in NETS.items():
     nets[name] = build_deep_net(generator, batchnorm=name == "batchnorm")
     watchers[name] = Watcher(nets[name], steps, snapshot)
     trainings[name] = Training(nets[name], generator, observe=watchers[name], progress=label)
-# train_all (engine.fastpath) gives the lecture loop's numbers (engine.train.train, not shown)
-# to float rounding: every step but the snapshot on the compiled fast path, the snapshot through
+# train_all (engine.fastpath) computes each step as the lecture's loop (engine.train.train, not
+# shown) does, to float rounding: every step but the snapshot on the compiled fast path, the snapshot through
 # autograd; one net per core.
 runs = train_all(trainings, data, steps)
 for name, label in NETS.items():
@@ -182,7 +182,7 @@ fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
 for ax, (name, label) in zip(axes, NETS.items()):
     w = watchers[name]
     labels = [f"layer {i + 1}: mean {s['mean']:+.1e}, std {s['std']:.1e}" for i, s in enumerate(w.gradient_stats)]
-    reach = 5 * max(s["std"] for s in w.gradient_stats)  # the tails beyond 5 std are too thin to see
+    reach = 5 * max(s["std"] for s in w.gradient_stats)  # ±5 times the largest layer's std: the tails beyond are too thin to see
     layer_histograms(ax, w.gradients, labels, (-reach, reach))
     ax.legend(fontsize=8, loc="upper left")
     ax.set_title(f"{label}: gradients at step {snapshot:,}")
@@ -274,7 +274,7 @@ record.figure(fig, "update_ratio", alt=f"""log10 of the update:data ratio of eac
 # ## Each layer over training
 #
 # For every tanh layer, a histogram of |output| for each slice of training, side by side:
-# x is the step, y the magnitude, colour the log count. A band sliding to 0 is a layer
+# x is the step, y the magnitude, colour log10(1 + count per batch). A band sliding to 0 is a layer
 # collapsing; a band piling up at 1 is a layer saturating.
 
 # %%
@@ -311,7 +311,7 @@ claim(found["plain"]["update_ratio"]["output_start"] > -1.5, "the output layer's
 claim(found["plain"]["saturated_end"][2] > found["plain"]["saturated_start"][2], "without BatchNorm, layer 3's saturation grows over training")
 record.value("nets", found)
 record.figure(fig, "over_time", tight=False, alt="""Ten heat maps, one per tanh layer, without BatchNorm (top) and with it
-    (bottom): x is the training step, y the magnitude of the layer's outputs from 0 to 1, colour the log count, with a
+    (bottom): x is the training step, y the magnitude of the layer's outputs from 0 to 1, colour log10(1 + count per batch), with a
     dotted line at 0.97. Without BatchNorm layer 3's saturated share goes from {{ nets.plain.saturated_start.2:.0% }}
     in the first slice of training to {{ nets.plain.saturated_end.2:.0% }} in the last; with it, from
     {{ nets.batchnorm.saturated_start.2:.0% }} to {{ nets.batchnorm.saturated_end.2:.0% }}.""")

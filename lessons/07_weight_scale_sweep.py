@@ -67,6 +67,7 @@ claim(all(later < earlier for earlier, later in zip(ratios, ratios[1:])),
 # The gains at which the BatchNorm net ended behind the plain one, in the table's 3 decimals, as the page names them.
 behind = [gain for gain, plain, normed in zip(GAINS, sweep["plain"]["val"], sweep["batchnorm"]["val"]) if round(normed, 3) > round(plain, 3)]
 claim(list(GAINS)[-1] in behind, "at the largest gain, the BatchNorm net ends behind the plain one")
+claim(round(sweep["batchnorm"]["val"][0], 3) < round(sweep["plain"]["val"][0], 3), "at the smallest gain, the BatchNorm net ends ahead")
 listed = " and ".join(filter(None, [", ".join(behind[:-1]), behind[-1]]))  # "3", "5/3 and 3", "1, 5/3 and 3"
 sweep["batchnorm"]["behind_at"] = f"gain{'s' if len(behind) > 1 else ''} {listed}"
 table = "\n".join([f"| val loss | gain {' | gain '.join(GAINS)} |", "| --- |" + " ---: |" * len(GAINS)]
