@@ -46,8 +46,9 @@ found = {name: {} for name in NETS}  # what the page quotes, per net
 # path: the lecture's forward pass, backward pass and update, with the backward pass derived
 # by hand (as the next lecture does) instead of by autograd, compiled into one fast function,
 # which computes each step as the lecture's loop does, to float rounding (the engine's tests
-# hold it to that loop), and it trains the net's own weights in place. On watched steps the compiled step also
-# leaves each tanh layer's output in its `.out` and each weight's gradient in its `.grad`.
+# hold it to that loop), and it trains the net's own weights in place. On watched steps the
+# compiled step also leaves each tanh layer's output in its `.out` and each weight's gradient
+# in its `.grad`.
 # Apart from the snapshot, these and the weights are all the watcher reads.
 # `compiled_view = True` tells the engine this, so watched steps stay compiled; without it,
 # the engine would run every watched step through autograd (`engine/fastpath.py`). At the
@@ -125,8 +126,8 @@ for name, label in NETS.items():
     watchers[name] = Watcher(nets[name], steps, snapshot)
     trainings[name] = Training(nets[name], generator, observe=watchers[name], progress=label)
 # train_all (engine.fastpath) computes each step as the lecture's loop (engine.train.train, not
-# shown) does, to float rounding: every step but the snapshot on the compiled fast path, the snapshot through
-# autograd; one net per core.
+# shown) does, to float rounding: every step but the snapshot on the compiled fast path, the
+# snapshot through autograd; one net per core.
 runs = train_all(trainings, data, steps)
 for name, label in NETS.items():
     run = runs[name]
@@ -182,7 +183,8 @@ fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
 for ax, (name, label) in zip(axes, NETS.items()):
     w = watchers[name]
     labels = [f"layer {i + 1}: mean {s['mean']:+.1e}, std {s['std']:.1e}" for i, s in enumerate(w.gradient_stats)]
-    reach = 5 * max(s["std"] for s in w.gradient_stats)  # ±5 times the largest layer's std: the tails beyond are too thin to see
+    # ±5 times the largest layer's std: the tails beyond are too thin to see
+    reach = 5 * max(s["std"] for s in w.gradient_stats)
     layer_histograms(ax, w.gradients, labels, (-reach, reach))
     ax.legend(fontsize=8, loc="upper left")
     ax.set_title(f"{label}: gradients at step {snapshot:,}")
@@ -266,9 +268,11 @@ axes[0].set_ylabel("log10 (update std / weight std)")
 axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
 plain, normed = found["plain"]["update_ratio"], found["batchnorm"]["update_ratio"]
 record.figure(fig, "update_ratio", alt=f"""log10 of the update:data ratio of each weight matrix over the {steps:,} steps,
-    on a log step axis, with a dashed line at −3. From step {snapshot:,} until the learning rate drops from 0.1, the hidden layers' median is
-    {plain['before_drop']:.2f} without BatchNorm and {normed['before_drop']:.2f} with it; after the drop to 0.01 every
-    line falls, and the hidden layers' median falls to {plain['after_drop']:.2f} and {normed['after_drop']:.2f}.""")
+    on a log step axis, with a dashed line at −3. From step {snapshot:,} until the learning rate drops from 0.1,
+    the hidden layers' median is {plain['before_drop']:.2f} without BatchNorm and {normed['before_drop']:.2f} with it;
+    after the drop to 0.01 every line falls, and the hidden layers' median falls to {plain['after_drop']:.2f} and
+    {normed['after_drop']:.2f}.""")
+
 
 # %% [markdown]
 # ## Each layer over training
@@ -306,7 +310,8 @@ plain_saturated = found["plain"]["act_saturated"]
 claim(plain_saturated[0] == max(plain_saturated), "without BatchNorm, layer 1 is the most saturated at the snapshot")
 first = found["plain"]["act_saturated_first"]
 found["plain"]["act_saturated_first_rest"] = max(first[1:])  # the page: "against at most … in the other layers"
-claim(first[0] > max(first[1:]), "without BatchNorm, layer 1 is already the most saturated at the first step")
+claim(first[0] > found["plain"]["act_saturated_first_rest"],
+      "without BatchNorm, layer 1 is already the most saturated at the first step")
 claim(max(spreads.values()) < 3, "both nets' layers receive gradients of about the same size")
 claim(found["plain"]["update_ratio"]["output_start"] > -1.5, "the output layer's first updates are far above the rule of thumb")
 claim(found["plain"]["saturated_end"][2] > found["plain"]["saturated_start"][2], "without BatchNorm, layer 3's saturation grows over training")
