@@ -166,8 +166,8 @@ axes[0].set_ylabel("density")
 stats = {name: found[name]["act_std"] for name in NETS}
 saturated = found["plain"]["act_saturated"]
 record.figure(fig, "activations", alt=f"""Histograms of the five tanh layers' outputs at step {snapshot:,}, without
-    BatchNorm (left) and with it (right). Without it the std runs from {stats['plain'][0]:.2f} in layer 1 to
-    {stats['plain'][-1]:.2f} in layer 5 with {saturated[0]:.0%} to {saturated[-1]:.0%} saturated; with it every layer
+    BatchNorm (left) and with it (right). Without it the std lies between {min(stats['plain']):.2f} and
+    {max(stats['plain']):.2f}, {saturated[0]:.0%} saturated in layer 1 and {saturated[-1]:.0%} in layer 5; with it every layer
     has a std between {min(stats['batchnorm']):.2f} and {max(stats['batchnorm']):.2f}.""")
 
 # %% [markdown]
@@ -270,7 +270,7 @@ plain, normed = found["plain"]["update_ratio"], found["batchnorm"]["update_ratio
 record.figure(fig, "update_ratio", alt=f"""log10 of the update:data ratio of each weight matrix over the {steps:,} steps,
     on a log step axis, with a dashed line at −3. From step {snapshot:,} until the learning rate drops from 0.1,
     the hidden layers' median is {plain['before_drop']:.2f} without BatchNorm and {normed['before_drop']:.2f} with it;
-    after the drop to 0.01 every line falls, and the hidden layers' median falls to {plain['after_drop']:.2f} and
+    after the drop to 0.01 the hidden layers' median falls to {plain['after_drop']:.2f} and
     {normed['after_drop']:.2f}.""")
 
 
