@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import shutil
 import signal
@@ -33,6 +32,7 @@ import psutil
 from engine.progress import PROGRESS_FILE_VARIABLE
 from engine.record import RECORD_FILE
 from engine.settings import CACHE_ROOT, DEFAULT_NAMES, REPO_ROOT, SettingError, engine_files, inputs_digest, lesson_threads, quick_mode
+from site_build import kernels
 
 LESSONS_DIR = REPO_ROOT / "lessons"
 CACHE_DIR = CACHE_ROOT / "lessons"
@@ -122,10 +122,8 @@ def run_lessons(
             [sys.executable, "-m", "engine.compiled"], cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         # Ctrl-C reaches the workers too; they ignore it and this process stops them, so that a
-        # learner sees one line instead of a traceback from every worker. Workers are started
-        # afresh, not forked: a fork of a process with threads (`mkdocs serve`'s, a test run's)
-        # can inherit a lock some other thread held, and wait for it forever.
-        pool = ProcessPoolExecutor(len(todo), mp_context=multiprocessing.get_context("spawn"),
+        # learner sees one line instead of a traceback from every worker.
+        pool = ProcessPoolExecutor(len(todo), mp_context=kernels.worker_context(),
                                    initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
         try:
             # The workers start (in submit) with Ctrl-C blocked, and keep it so: one still importing
@@ -195,7 +193,6 @@ def _execute(script: Path, out: Path, quick: bool, shown: str | None = None) -> 
     knows the repository only as it is on disk."""
     import jupytext
     import nbformat
-    from jupyter_client import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
@@ -219,11 +216,12 @@ def _execute(script: Path, out: Path, quick: bool, shown: str | None = None) -> 
     try:
         # A local socket file, not TCP: nothing of the kernel's traffic leaves this process tree.
         with tempfile.TemporaryDirectory() as sockets:
-            kernel = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/kernel")
+            kernel = kernels.kernel_manager(kernel_name="python3", transport="ipc", ip=f"{sockets}/kernel")
             client = NotebookClient(notebook, km=kernel, timeout=None, resources={"metadata": {"path": str(work)}},
-                                    on_cell_execute=report_cell)
+                                    on_cell_execute=report_cell, shutdown_kernel="immediate")
             # The kernel's own log (not the cells' output, which the notebook keeps) is noise here.
-            client.execute(stderr=subprocess.DEVNULL)
+            # The kernel stops as soon as the script is done, not when the whole run is.
+            client.execute(stderr=subprocess.DEVNULL, cleanup_kc=True)
     except CellExecutionError as err:
         shutil.rmtree(work, ignore_errors=True)
         failed = next(

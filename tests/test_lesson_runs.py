@@ -76,6 +76,8 @@ def test_ctrl_c_stops_promptly_with_one_line_and_leaves_no_half_result(tmp_path)
     import sys
     import time
 
+    import psutil
+
     from tests.conftest import REPO
 
     env = {**os.environ, "LESSONS_CACHE_DIR": str(tmp_path)}
@@ -92,6 +94,7 @@ def test_ctrl_c_stops_promptly_with_one_line_and_leaves_no_half_result(tmp_path)
     while not list((tmp_path / "lessons").glob("*.partial")) and time.monotonic() < deadline:
         time.sleep(0.2)
     time.sleep(2)  # the kernels are up and training
+    started = psutil.Process(runner.pid).children(recursive=True)  # workers, kernels, the nets' processes
     runner.send_signal(signal.SIGINT)
     start = time.monotonic()
     _, err = runner.communicate(timeout=30)
@@ -99,6 +102,8 @@ def test_ctrl_c_stops_promptly_with_one_line_and_leaves_no_half_result(tmp_path)
     assert runner.returncode == 130
     assert err.strip().splitlines()[-1].startswith("interrupted:") and "Traceback" not in err
     assert not list((tmp_path / "lessons").glob("*.partial"))
+    _, left = psutil.wait_procs(started, timeout=5)
+    assert not left, f"still running after the runner stopped: {[' '.join(p.cmdline())[:80] for p in left]}"
 
 
 def test_each_script_that_runs_is_handed_on_as_soon_as_it_is_done_and_a_kept_one_is_not(tmp_path, monkeypatch):
