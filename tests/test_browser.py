@@ -87,14 +87,14 @@ class Opened(NamedTuple):
 
 @pytest.fixture(scope="module")
 def opened(request, browser, server):
-    """A page of the site opened in one colour scheme, shared by the tests that only look at it.
+    """A page of the site opened, shared by the tests that only look at it.
 
-    Opening a page costs the browser a second or two of CPU, so each is opened once: the
-    parameter is module-scoped, so pytest runs the tests of one page and scheme one after the
-    other, and only that page is open.
+    Opening a page costs the browser a second or two of CPU, so each is opened once, in the
+    light scheme: the parameter is module-scoped, so pytest runs the tests of one page one after
+    the other, and only that page is open. A test that needs a scheme switches to it (`in_scheme`).
     """
-    src, path, scheme = request.param
-    context = browser.new_context(color_scheme=scheme)
+    src, path = request.param
+    context = browser.new_context(color_scheme="light")
     page = context.new_page()
     errors, foreign = [], []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
@@ -105,14 +105,31 @@ def opened(request, browser, server):
     context.close()
 
 
-def every_page(*schemes):
-    """Run a test on `opened` for every page of the nav, in each of `schemes`."""
-    cases = [(src, path, scheme) for src, path in urls() for scheme in schemes]
-    ids = [f"{src}-{path}" + (f"-{scheme}" if len(schemes) > 1 else "") for src, path, scheme in cases]
-    return pytest.mark.parametrize("opened", cases, ids=ids, indirect=True)
+def every_page(test):
+    """Run a test on `opened` for every page of the nav."""
+    cases = list(urls())
+    return pytest.mark.parametrize("opened", cases, ids=[f"{src}-{path}" for src, path in cases], indirect=True)(test)
 
 
-@every_page("light")
+SCHEMES = {"light": "default", "dark": "slate"}  # Material's names for them
+
+
+def in_scheme(page: Page, scheme: str) -> Page:
+    """The page in `scheme`, switched with the header's toggle as a reader switches it.
+
+    Every style of the site, the notebook pages' included, follows the body's
+    data-md-color-scheme, which the toggle sets; only the choice made on a first visit follows
+    the system's preference (test_dark_mode_toggle_works_and_persists). Colours that ease into
+    the new scheme have finished before this returns.
+    """
+    if page.get_attribute("body", "data-md-color-scheme") != SCHEMES[scheme]:
+        page.locator("form[data-md-component=palette] label:visible").first.click()
+    assert page.get_attribute("body", "data-md-color-scheme") == SCHEMES[scheme]
+    page.wait_for_function("() => document.getAnimations().every((a) => a.playState !== 'running')")
+    return page
+
+
+@every_page
 def test_page_loads_cleanly_with_images_alt_text_and_typeset_math(opened):
     src, page = opened.src, opened.page
     assert not opened.errors, f"{src}: console errors {opened.errors}"
@@ -143,10 +160,9 @@ def test_page_sizes_within_budget(built_site, capsys):
     assert not over, f"pages over 1.5 MB: {over}"
 
 
-@every_page("dark")
+@every_page
 def test_no_figure_is_a_light_box_in_the_dark_scheme(opened):
-    src, page = opened.src, opened.page
-    assert page.get_attribute("body", "data-md-color-scheme") == "slate"
+    src, page = opened.src, in_scheme(opened.page, "dark")
     page.evaluate(LOAD_EVERY_IMAGE)
     # The mean lightness of each shown figure's border (0 black … 255 white).
     borders = page.evaluate("""() => [...document.querySelectorAll("article img")].filter((i) => i.checkVisibility()).map((image) => {
@@ -254,10 +270,11 @@ def test_a_serious_violation_is_reported(page):
     assert serious_violations(page, within="#readable") == []
 
 
-@every_page("light", "dark")
-def test_no_serious_accessibility_violations(opened):
-    serious = [f"{v['id']} ({v['impact']}): {v['help']}" for v in serious_violations(opened.page)]
-    assert not serious, f"{opened.src}: {serious}"
+@every_page
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_no_serious_accessibility_violations(opened, scheme):
+    serious = [f"{v['id']} ({v['impact']}): {v['help']}" for v in serious_violations(in_scheme(opened.page, scheme))]
+    assert not serious, f"{opened.src} ({scheme}): {serious}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -370,7 +387,7 @@ FORMULA = r"\hat{x}_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}}, \quad \sum
 FORMULA_REFERENCE = Path(__file__).with_name("reference") / "formula.png"
 
 
-@every_page("light")
+@every_page
 def test_pages_with_math_load_the_math_font_from_the_site(opened, server):
     src, page = opened.src, opened.page
     if not page.locator("article math").count():
@@ -438,11 +455,8 @@ def test_the_flashcards_page_offers_the_deck_for_anki(page, server, tmp_path):
     assert guids == [note_guid(card.id) for card in load_deck()]
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_practice_feedback_is_accessible_in_both_schemes(browser, server, scheme):
+def test_practice_feedback_is_accessible_in_both_schemes(page, server):
     exercise = first_of_kind("number")
-    context = browser.new_context(color_scheme=scheme)
-    page = context.new_page()
     page.goto(f"{server}/practice/", wait_until="networkidle")
     field = page.locator(f"form[data-exercise='{exercise.id}'] input")
     field.fill(exercise.precision.format(exercise.answer * 2 + 1))
@@ -451,6 +465,6 @@ def test_practice_feedback_is_accessible_in_both_schemes(browser, server, scheme
     # The feedback, in the form it appeared in (test_no_serious_accessibility_violations checks the
     # rest of the page, and thousands of its elements are formulas).
     form = f"form[data-exercise='{exercise.id}']"
-    serious = [f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']]}" for v in serious_violations(page, within=form)]
-    context.close()
-    assert not serious, serious
+    for scheme in SCHEMES:
+        serious = [f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']]}" for v in serious_violations(in_scheme(page, scheme), within=form)]
+        assert not serious, f"{scheme}: {serious}"
