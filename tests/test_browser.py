@@ -24,6 +24,7 @@ if not Path(CHROMIUM).exists():
 
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 PAGE_BUDGET = 1.5 * 1024 * 1024  # bytes: a lesson page with its figures, in one colour scheme
 
@@ -193,14 +194,29 @@ def test_dark_mode_toggle_works_and_persists(page, server):
     assert page.get_attribute("body", "data-md-color-scheme") == after
 
 
-@pytest.mark.parametrize("word, expected", [("saturation", "saturated-neurons"), ("kaiming", "healthy-depth"), ("batchnorm", "batchnorm")])
-def test_search_finds_the_lesson_pages(page, server, word, expected):
+@pytest.fixture(scope="module")
+def home(browser, server):
+    """The home page, opened once for the searches."""
+    context = browser.new_context()
+    page = context.new_page()
     page.goto(server + "/", wait_until="networkidle")
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("word, expected", [("saturation", "saturated-neurons"), ("kaiming", "healthy-depth"), ("batchnorm", "batchnorm")])
+def test_search_finds_the_lesson_pages(home, word, expected):
+    page = home
+    page.keyboard.press("Escape")  # out of the search box, should an earlier search have left it open
     page.keyboard.press("/")  # Material's shortcut to the search box
+    page.keyboard.press("Control+A")
     page.keyboard.type(word)
-    page.wait_for_selector(".md-search-result__item")
-    links = page.eval_on_selector_all(".md-search-result__item a", "links => links.map(a => a.href)")
-    assert any(f"/{expected}/" in link for link in links), links
+    offered = "(page) => [...document.querySelectorAll('.md-search-result__item a')].some((a) => new URL(a.href).pathname.endsWith(page))"
+    try:
+        page.wait_for_function(offered, arg=f"/{expected}/", timeout=5000)
+    except PlaywrightTimeout:
+        links = page.eval_on_selector_all(".md-search-result__item a", "links => links.map(a => a.href)")
+        raise AssertionError(f"searching {word!r} does not offer /{expected}/: {links}") from None
 
 
 def test_initialisation_explorer_responds_to_the_keyboard(page, server):
