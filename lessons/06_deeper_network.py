@@ -119,12 +119,16 @@ class Watcher:
 # gamma) are scaled by 0.1.
 
 # %%
-nets, watchers, trainings, results, val_losses = {}, {}, {}, [], {}
+nets, watchers, trainings, results, val_losses, draws_left = {}, {}, {}, [], {}, {}
 for name, label in NETS.items():
     generator = torch.Generator().manual_seed(DEFAULT_SEED)
     nets[name] = build_deep_net(generator, batchnorm=name == "batchnorm")
+    draws_left[name] = generator.get_state()  # where the minibatch draws start
     watchers[name] = Watcher(nets[name], steps, snapshot)
     trainings[name] = Training(nets[name], generator, observe=watchers[name], progress=label)
+# Building either net drew the same random numbers (the weights have the same shapes; a bias,
+# and BatchNorm's parameters, start at fixed values), so both draw the same minibatches.
+claim(torch.equal(draws_left["plain"], draws_left["batchnorm"]), "both nets train on the same minibatches")
 # train_all (engine.fastpath) computes each step as the lecture's loop (engine.train.train, not
 # shown) does, to float rounding: every step but the snapshot on the compiled fast path, the
 # snapshot through autograd; one net per core.
@@ -229,6 +233,7 @@ record.figure(fig, "weight_gradients", alt=f"""Histograms of the six weight matr
 # The page sets the shrunk output weights' ratio against the BatchNorm net's, whose output weights were not shrunk.
 plain["output_vs_batchnorm"] = plain["output"] / normed["output"]
 claim(plain["output_vs_batchnorm"] > 2, "the plain net's output ratio is more than twice the BatchNorm net's")
+claim(all(net["output"] > net["hidden_max"] for net in (plain, normed)), "in both nets the output layer's ratio is the highest")
 
 # %% [markdown]
 # ## The update:data ratio over training
@@ -333,3 +338,5 @@ table = "\n".join(
 print(table)
 record.value("run", {"steps": steps, "snapshot_step": snapshot, "lr_drop": lr_drop, "results_table": table,
                      "val_difference": abs(val_losses["plain"] - val_losses["batchnorm"])})
+# The page: the plain net saturates more over training, yet its loss does not end behind.
+claim(val_losses["plain"] - val_losses["batchnorm"] < 0.01, "the plain net's validation loss ends no more than 0.01 above the BatchNorm net's")
