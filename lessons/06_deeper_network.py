@@ -230,9 +230,6 @@ record.figure(fig, "weight_gradients", alt=f"""Histograms of the six weight matr
     between {plain['hidden_min']:.1e} and {plain['hidden_max']:.1e} without BatchNorm, the output layer's is
     {plain['output']:.1e}; with BatchNorm the hidden layers lie between {normed['hidden_min']:.1e} and
     {normed['hidden_max']:.1e}, the output layer's is {normed['output']:.1e}.""")
-# The page sets the shrunk output weights' ratio against the BatchNorm net's, whose output weights were not shrunk.
-plain["output_vs_batchnorm"] = plain["output"] / normed["output"]
-claim(plain["output_vs_batchnorm"] > 2, "the plain net's output ratio is more than twice the BatchNorm net's")
 claim(all(net["output"] > net["hidden_max"] for net in (plain, normed)), "in both nets the output layer's ratio is the highest")
 
 # %% [markdown]
@@ -319,7 +316,9 @@ claim(first[0] > found["plain"]["act_saturated_first_rest"],
       "without BatchNorm, layer 1 is already the most saturated at the first step")
 claim(max(spreads.values()) < 3, "both nets' layers receive gradients of about the same size")
 claim(found["plain"]["update_ratio"]["output_start"] > -1.5, "the output layer's first updates are far above the rule of thumb")
-claim(found["plain"]["saturated_end"][2] > found["plain"]["saturated_start"][2], "without BatchNorm, layer 3's saturation grows over training")
+claim(all(found[name]["saturated_end"][2] > found[name]["saturated_start"][2] for name in NETS),
+      "layer 3's saturation grows over training, with BatchNorm too")
+claim(found["plain"]["saturated_end"][2] > found["batchnorm"]["saturated_end"][2], "the plain net ends more saturated")
 record.value("nets", found)
 record.figure(fig, "over_time", tight=False, alt="""Ten heat maps, one per tanh layer, without BatchNorm (top) and with it
     (bottom): x is the training step, y the magnitude of the layer's outputs from 0 to 1, colour log10(1 + units per bin, averaged over the slice's sampled batches), with a
@@ -336,7 +335,10 @@ table = "\n".join(
     + results
 )
 print(table)
+# The page: the plain net saturates more over training, yet its loss does not end behind (by more
+# than the 0.01 within which the benchmark calls two runs' losses the same).
+plain_minus_normed = val_losses["plain"] - val_losses["batchnorm"]
+claim(plain_minus_normed < 0.01, "the plain net's heavier saturation did not leave it behind")
 record.value("run", {"steps": steps, "snapshot_step": snapshot, "lr_drop": lr_drop, "results_table": table,
-                     "val_difference": abs(val_losses["plain"] - val_losses["batchnorm"])})
-# The page: the plain net saturates more over training, yet its loss does not end behind.
-claim(val_losses["plain"] - val_losses["batchnorm"] < 0.01, "the plain net's validation loss ends no more than 0.01 above the BatchNorm net's")
+                     "val_difference": abs(plain_minus_normed),
+                     "plain_vs_batchnorm": f"{abs(plain_minus_normed):.4f} {'below' if plain_minus_normed < 0 else 'above'} the BatchNorm net's"})
