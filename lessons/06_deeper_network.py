@@ -119,7 +119,7 @@ class Watcher:
 # gamma) are scaled by 0.1.
 
 # %%
-nets, watchers, trainings, results, val_losses, draws_left = {}, {}, {}, [], {}, {}
+nets, watchers, trainings, results, val_losses, train_losses, draws_left = {}, {}, {}, [], {}, {}, {}
 for name, label in NETS.items():
     generator = torch.Generator().manual_seed(DEFAULT_SEED)
     nets[name] = build_deep_net(generator, batchnorm=name == "batchnorm")
@@ -136,9 +136,10 @@ runs = train_all(trainings, data, steps)
 for name, label in NETS.items():
     run = runs[name]
     params = sum(p.numel() for p in nets[name].parameters())
+    # In eval mode, as after training: BatchNorm normalises with its running statistics.
     train_loss, val_loss = split_loss(nets[name], data, "train"), split_loss(nets[name], data, "val")
     results.append(f"| {label} | {params:,} | {run.initial_loss:.3f} | {train_loss:.4f} | {val_loss:.4f} |")
-    val_losses[name] = val_loss
+    val_losses[name], train_losses[name] = val_loss, train_loss
     print(f"{label}: {params:,} parameters, first loss {run.initial_loss:.3f}, "
           f"train {train_loss:.4f}, val {val_loss:.4f} ({run.seconds:.0f} s)")
 
@@ -195,6 +196,7 @@ for ax, (name, label) in zip(axes, NETS.items()):
     ax.set_xlabel("gradient")
     stds = [s["std"] for s in w.gradient_stats]
     found[name]["grad_std_spread"] = max(stds) / min(stds)
+    claim(all(earlier > later for earlier, later in zip(stds, stds[1:])), "in both nets the gradients grow on the way back")
     print(f"{label}: gradient std per layer " + "  ".join(f"{s:.2e}" for s in stds))
 axes[0].set_ylabel("density")
 spreads = {name: found[name]["grad_std_spread"] for name in NETS}
@@ -339,6 +341,8 @@ print(table)
 # than the 0.01 within which the benchmark calls two runs' losses the same).
 plain_minus_normed = val_losses["plain"] - val_losses["batchnorm"]
 claim(plain_minus_normed < 0.01, "the plain net's heavier saturation did not leave it behind")
+claim(train_losses["batchnorm"] - train_losses["plain"] > abs(plain_minus_normed),
+      "the plain net's training loss is lower, and the two are further apart than in validation")
 record.value("run", {"steps": steps, "snapshot_step": snapshot, "lr_drop": lr_drop, "results_table": table,
                      "val_difference": abs(plain_minus_normed),
                      "plain_vs_batchnorm": f"{abs(plain_minus_normed):.4f} {'below' if plain_minus_normed < 0 else 'above'} the BatchNorm net's"})
