@@ -282,9 +282,9 @@ record.figure(fig, "update_ratio", alt=f"""log10 of the update:data ratio of eac
 # ## Each layer over training
 #
 # For every tanh layer, a histogram of |output| for each slice of training, side by side:
-# x is the step, y the magnitude, colour log10(1 + units per bin, averaged over the slice's
-# sampled batches). A band sliding to 0 is a layer collapsing; a band piling up at 1 is a layer
-# saturating.
+# x is the step, y the magnitude, colour log10(1 + outputs per bin in a batch, averaged over the
+# slice's sampled batches). A band sliding to 0 is a layer collapsing; a band piling up at 1 is a
+# layer saturating.
 
 # %%
 fig, axes = plt.subplots(2, 5, figsize=(13, 5), sharex=True, sharey=True)
@@ -323,7 +323,7 @@ claim(all(found[name]["saturated_end"][2] > found[name]["saturated_start"][2] fo
 claim(found["plain"]["saturated_end"][2] > found["batchnorm"]["saturated_end"][2], "the plain net ends more saturated")
 record.value("nets", found)
 record.figure(fig, "over_time", tight=False, alt="""Ten heat maps, one per tanh layer, without BatchNorm (top) and with it
-    (bottom): x is the training step, y the magnitude of the layer's outputs from 0 to 1, colour log10(1 + units per bin, averaged over the slice's sampled batches), with a
+    (bottom): x is the training step, y the magnitude of the layer's outputs from 0 to 1, colour log10(1 + outputs per bin in a batch, averaged over the slice's sampled batches), with a
     dotted line at 0.97. Without BatchNorm layer 3's saturated share goes from {{ nets.plain.saturated_start.2:.0% }}
     in the first slice of training to {{ nets.plain.saturated_end.2:.0% }} in the last; with it, from
     {{ nets.batchnorm.saturated_start.2:.0% }} to {{ nets.batchnorm.saturated_end.2:.0% }}.""")
