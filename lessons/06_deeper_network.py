@@ -208,8 +208,8 @@ record.figure(fig, "gradients", alt=f"""Histograms of the gradient at each tanh 
 # ## Weight gradients and the grad:data ratio
 #
 # For each weight matrix: its gradient's distribution, and the ratio of the gradient's
-# std to the weights' own std. The ratio says how big a step the gradient asks for
-# compared with the values it would change.
+# std to the weights' own std: how big the gradient is compared with the values it would
+# change. Times the learning rate, it is the update:data ratio of the next section.
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
