@@ -101,8 +101,8 @@ def opened(request, browser, server):
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("request", lambda request: request.url.startswith(("http://127.0.0.1", "data:")) or foreign.append(request.url))
-    # Loaded, not yet settled: a test that needs every request made waits for that itself
-    # (`settled`), by when the other tests of the page have often given the network its quiet.
+    # Loaded, not yet settled: the test that needs every request made waits for the network's
+    # half second of quiet itself (test_page_loads_cleanly…), after the page's other checks.
     page.goto(server + path, wait_until="load")
     yield Opened(src, page, errors, foreign)
     context.close()
@@ -282,6 +282,8 @@ def test_no_figure_is_a_light_box_in_the_dark_scheme(opened):
     assert all("dark" in name for name, _ in borders), borders
 
 
+# Defined after the page's other checks, so that pytest runs it after them: by then the page has
+# usually been quiet on the network for long enough, and the wait for it returns at once.
 @every_page
 def test_page_loads_cleanly_with_images_alt_text_and_typeset_math(opened):
     src, page = opened.src, opened.page
