@@ -10,14 +10,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session", autouse=True)
-def one_torch_thread():
+def one_torch_thread() -> int:
     """One thread, as the lesson scripts and the command line run (engine.settings.lesson_threads):
     the nets here are tiny, so a second thread only adds synchronisation, and under xdist each
     worker already has a core of its own. (A fixture, so that xdist's controller, which runs no
-    test, does not import torch.)"""
+    test, does not import torch.) Its value is the thread count torch had chosen for itself."""
     import torch
 
+    default = torch.get_num_threads()
     torch.set_num_threads(1)
+    return default
 
 
 @pytest.hookimpl(wrapper=True)

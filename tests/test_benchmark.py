@@ -11,7 +11,7 @@ import torch
 import benchmark.__main__ as bench
 from engine.settings import REPO_ROOT
 from engine.model import CONFIGS
-from tests.conftest import once_per_run, run_python
+from tests.conftest import once_per_run
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +40,12 @@ def short_loss_log(in_process, tmp_path_factory):
     return pickle.loads(once_per_run(tmp_path_factory, "short_loss_log.pickle", make).read_bytes())
 
 
-def test_a_worker_process_reports_its_losses_threads_and_memory():
+def test_a_worker_process_reports_its_losses_threads_and_memory(one_torch_thread):
     result = bench.worker("loop", ["kaiming"], 50, threads="default")
     kaiming = result["configs"]["kaiming"]
     assert result["peak_mib"] > 10 and kaiming["us_per_step"] > 0 and 2.0 < kaiming["val_loss"] < 4.0
-    # "default": torch's own thread count, as a fresh process has it (the tests' own process has set 1)
-    default = run_python("-c", "import torch; print(torch.get_num_threads())").stdout.strip()
-    assert result["threads"] == int(default)
+    # "default": torch's own thread count, as this process had it before the tests set 1
+    assert result["threads"] == one_torch_thread
 
 
 def test_loop_and_engine_agree_on_a_short_loss_log(short_loss_log):

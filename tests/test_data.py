@@ -1,3 +1,4 @@
+import itertools
 import random
 
 import pytest
@@ -125,7 +126,10 @@ def test_loading_takes_a_small_multiple_of_the_file(tmp_path):
     """A 5 MB names file: list-of-lists windows peaked at about 130× its size; int64 tensors alone need about 36×."""
     names = tmp_path / "names.txt"
     rng = random.Random(0)
-    names.write_text("\n".join("".join(rng.choice("abcdefghij") for _ in range(rng.randint(3, 9))) for _ in range(800_000)))
+    lengths = [rng.randint(3, 9) for _ in range(800_000)]
+    letters = "".join(rng.choices("abcdefghij", k=sum(lengths)))  # drawn at once: a second, not several
+    ends = list(itertools.accumulate(lengths))
+    names.write_text("\n".join(letters[end - length:end] for end, length in zip(ends, lengths)))
     size = names.stat().st_size
     code = (f"import resource; from engine.data import load_dataset; base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
             f"load_dataset({str(names)!r}); print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024)")
