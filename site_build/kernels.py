@@ -9,10 +9,8 @@ worker that has them is the kernel `python -m ipykernel_launcher` would start, w
 imports (tests/test_kernels.py holds the two alike). Running the seven scripts in quick mode
 took 52 CPU-seconds with new Pythons and takes 41 forked.
 
-Only third-party libraries are preloaded. The project's modules are imported afresh by each
-worker, so `mkdocs serve` never runs an edited script against a stale engine. matplotlib is not
-preloaded either: it reads its backend from the environment, which the kernel sets on start.
-The fork server lives as long as the process that started it: under `mkdocs serve`, idle
+What the fork server loads is site_build.preload: third-party libraries only, so that `mkdocs
+serve` never runs an edited script against a stale engine. The fork server lives as long as the process that started it: under `mkdocs serve`, idle
 between builds, holding its libraries (about 300 MB). Elsewhere (macOS, Windows) workers and
 kernels start as new Pythons.
 """
@@ -29,7 +27,7 @@ import uuid
 from typing import Any
 
 FORKED = sys.platform == "linux"
-PRELOAD = ["torch", "numba", "ipykernel.kernelapp", "jupytext", "nbclient", "psutil"]
+PRELOAD = ["site_build.preload"]  # what the fork server imports once for every worker and kernel
 
 
 def worker_context() -> multiprocessing.context.BaseContext:
