@@ -266,7 +266,29 @@ def _kill_workers_and_kernels(pool: ProcessPoolExecutor) -> None:
             process.kill()
         except psutil.NoSuchProcess:
             pass
-    psutil.wait_procs(running, timeout=5)  # gone before their half-made results are removed
+    wait_until_dead(running, timeout=5)  # before their half-made results are removed
+
+
+def wait_until_dead(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Wait up to `timeout` seconds for the processes to end; those still running then.
+
+    A killed process whose parent died too is dead at once, but stays listed, a zombie, until
+    the system's first process collects it: in a second or two on some machines, never in a
+    container started without an init. psutil.wait_procs would wait for that.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        running = [process for process in processes if _running(process)]
+        if not running or time.monotonic() > deadline:
+            return running
+        time.sleep(0.02)
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE  # is_running: not a new process with its pid
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _prune(cache_dir: Path, keep: set[Path]) -> None:

@@ -102,8 +102,28 @@ def test_ctrl_c_stops_promptly_with_one_line_and_leaves_no_half_result(tmp_path)
     assert runner.returncode == 130
     assert err.strip().splitlines()[-1].startswith("interrupted:") and "Traceback" not in err
     assert not list((tmp_path / "lessons").glob("*.partial"))
-    _, left = psutil.wait_procs(started, timeout=5)
+    left = run.wait_until_dead(started, timeout=5)
     assert not left, f"still running after the runner stopped: {[' '.join(p.cmdline())[:80] for p in left]}"
+
+
+def test_a_killed_process_is_dead_at_once_even_before_it_is_collected():
+    import subprocess
+
+    import psutil
+
+    # A grandchild whose parent has exited, as a kernel is once its worker is killed.
+    parent = subprocess.run(["bash", "-c", "sleep 60 >/dev/null 2>&1 & echo $!"], capture_output=True, text=True)
+    orphan = psutil.Process(int(parent.stdout))
+    orphan.kill()
+    start = time.monotonic()
+    assert run.wait_until_dead([orphan], timeout=5) == []
+    assert time.monotonic() - start < 0.5
+    alive = subprocess.Popen(["sleep", "60"])
+    try:
+        assert run.wait_until_dead([psutil.Process(alive.pid)], timeout=0.2) == [psutil.Process(alive.pid)]
+    finally:
+        alive.kill()
+        alive.wait()
 
 
 def test_each_script_that_runs_is_handed_on_as_soon_as_it_is_done_and_a_kept_one_is_not(tmp_path, monkeypatch):
