@@ -260,21 +260,22 @@ def serious_violations(page: Page, within: str | None = None) -> list[dict]:
 
 
 KEEP_ONE_TOKEN_OF_EACH_LOOK = """() => {
-  const changed = [];
-  for (const block of document.querySelectorAll("pre")) {
-    const html = block.innerHTML, seen = new Set();
-    let repeats = 0;
-    for (const token of [...block.children].filter((child) => child.tagName === "SPAN" && !child.firstElementChild)) {
+  // Every look is read before any token changes: a change makes the next read restyle the page.
+  const blocks = [...document.querySelectorAll("pre")].map((block) => {
+    const tokens = [...block.children].filter((child) => child.tagName === "SPAN" && !child.firstElementChild);
+    return [block, tokens, tokens.map((token) => {
       const style = getComputedStyle(token);
-      const look = [style.color, style.backgroundColor, style.font, style.opacity, style.textShadow, style.textDecoration].join(";");
-      if (seen.has(look)) {
-        token.replaceWith(token.textContent);
-        repeats += 1;
-      } else {
-        seen.add(look);
-      }
-    }
-    if (repeats) {
+      return [style.color, style.backgroundColor, style.font, style.opacity, style.textShadow, style.textDecoration].join(";");
+    })];
+  });
+  const changed = [];
+  for (const [block, tokens, looks] of blocks) {
+    const html = block.innerHTML, seen = new Set();
+    tokens.forEach((token, i) => {
+      if (seen.has(looks[i])) token.replaceWith(token.textContent);
+      else seen.add(looks[i]);
+    });
+    if (seen.size < tokens.length) {
       block.normalize();
       changed.push([block, html]);
     }
