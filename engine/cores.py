@@ -33,6 +33,7 @@ from typing import Callable, TypeVar
 
 import psutil
 import torch
+from tqdm import tqdm
 
 from engine.settings import CACHE_ROOT
 
@@ -135,6 +136,10 @@ def run_on_cores(jobs: list[Callable[[], Result]], work: list[float] | None = No
 
 def _work(job: Callable[[], Result], work: float, send) -> None:
     torch.set_num_threads(1)  # one core per worker: the point of the worker
+    # A lock of its own for tqdm's bars. The one it was forked with is shared with the parent,
+    # and may be held by a thread this copy does not have; and a worker killed while it writes a
+    # bar (run_on_cores stops the others when a job fails) would leave every bar there waiting.
+    tqdm.set_lock(threading.RLock())
     try:
         with core_slot(work):
             message = (True, job())

@@ -59,6 +59,36 @@ def test_a_failing_job_raises_with_its_traceback():
         cores.run_on_cores([lambda: 1, broken])
 
 
+@pytest.mark.skipif(cores.cores() < 2, reason="the two jobs must run at once")
+def test_a_worker_killed_inside_a_progress_bar_leaves_this_process_its_bars(tmp_path):
+    """A failing job stops the others at once (SIGKILL), whatever they are doing. tqdm holds a
+    lock, one for every process forked after it was made, while it writes a bar: a worker killed
+    then took it with it, and the next bar here waited for ever (seen in a test run)."""
+    from tqdm import tqdm
+
+    from engine.progress import progress_bar
+
+    tqdm.get_lock()  # made before the workers are forked, as by any bar shown before them
+    writing = tmp_path / "writing"
+
+    def writes_a_bar():
+        with tqdm.get_lock():
+            writing.touch()
+            time.sleep(60)
+
+    def fails_while_the_other_writes():
+        deadline = time.monotonic() + 30
+        while not writing.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raise ValueError("stopped while the other wrote its bar")
+
+    with pytest.raises(RuntimeError, match="stopped while"):
+        cores.run_on_cores([writes_a_bar, fails_while_the_other_writes])
+    shown = threading.Event()
+    threading.Thread(target=lambda: (progress_bar(1, None).close(), shown.set()), daemon=True).start()
+    assert shown.wait(10), "a bar in this process waits for a lock that a killed worker held"
+
+
 def test_the_biggest_waiting_job_takes_the_next_free_core():
     order = []
 
