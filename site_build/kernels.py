@@ -9,8 +9,9 @@ worker that has them is the kernel `python -m ipykernel_launcher` would start, w
 imports (tests/test_kernels.py holds the two alike). Running the seven scripts in quick mode
 took 52 CPU-seconds with new Pythons and takes 41 forked.
 
-What the fork server loads is site_build.preload: third-party libraries only, so that `mkdocs
-serve` never runs an edited script against a stale engine. The fork server lives as long as the process that started it: under `mkdocs serve`, idle
+The fork server imports site_build.preload: third-party libraries and numba's typed lists,
+nothing of the project's own, so that `mkdocs serve` never runs an edited script against a
+stale engine. It lives as long as the process that started it: under `mkdocs serve`, idle
 between builds, holding its libraries (about 300 MB). Elsewhere (macOS, Windows) workers and
 kernels start as new Pythons.
 """

@@ -285,8 +285,9 @@ def wait_until_dead(processes: list[psutil.Process], timeout: float) -> list[psu
 
 
 def _running(process: psutil.Process) -> bool:
+    """Alive, and the process it was (is_running: not a new one that has taken its pid)."""
     try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE  # is_running: not a new process with its pid
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
 

@@ -62,8 +62,8 @@ def test_a_failing_job_raises_with_its_traceback():
 @pytest.mark.skipif(cores.cores() < 2, reason="the two jobs must run at once")
 def test_a_worker_killed_inside_a_progress_bar_leaves_this_process_its_bars(tmp_path):
     """A failing job stops the others at once (SIGKILL), whatever they are doing. tqdm holds a
-    lock, one for every process forked after it was made, while it writes a bar: a worker killed
-    then took it with it, and the next bar here waited for ever (seen in a test run)."""
+    lock while it writes a bar, shared by every process forked after it was made: a worker killed
+    then kept it held, and the next bar here waited for ever (seen in a test run)."""
     from tqdm import tqdm
 
     from engine.progress import progress_bar
