@@ -146,8 +146,9 @@ for name, label in NETS.items():
 # %% [markdown]
 # ## Activations
 #
-# The output of every tanh layer at step `snapshot`: its distribution, mean, std, and
-# share of saturated units (|h| > 0.97).
+# The output of every tanh layer at step `snapshot`: its distribution, mean, std, and the
+# share of its outputs, over every example of the batch and every unit, that are saturated
+# (|h| > 0.97).
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
